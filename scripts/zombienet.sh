@@ -57,5 +57,8 @@ status=0
 
 if [[ $status -ne 0 ]]; then
 	echo "zombienet: FAILED (exit $status); node logs: $RUN_DIR/logs/ and $RUN_DIR/<node>.log" >&2
+elif [[ -z "${ZOMBIENET_DIR:-}" ]]; then
+	# A passing run's databases and logs are of no further use; failed runs are kept.
+	rm -rf "$RUN_DIR"
 fi
 exit "$status"
