@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$TESSERA_ROOT/scripts/setup.sh"
 use_clippy_as_compiler
-step "cargo build --release --workspace (first run: ~45 minutes on 2 cores)"
+step "cargo build --release --workspace (first run: ~22 minutes on 2 cores)"
 (cd "$TESSERA_ROOT" && cargo build --release --workspace --locked)
 
 step "tessera-node --dev on ws://127.0.0.1:9944 (Ctrl-C stops it)"

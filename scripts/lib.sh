@@ -1,6 +1,6 @@
 # Shared by the scripts: where the repo and the cargo target directory are.
 # The target directory lives outside the checkout and is shared by every clone, CI run and
-# session on the machine, so that the ~45 minute dependency build happens once.
+# session on the machine, so that the ~22 minute dependency build happens once.
 
 TESSERA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tessera/target}"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs the runtime's benchmarks on this machine and writes the weights they measure.
+#
+#   ./scripts/bench.sh                       # every benchmarked pallet of the runtime
+#   ./scripts/bench.sh pallet_balances ...   # only these
+#   ./scripts/bench.sh --list                # what can be benchmarked
+#
+# Our own pallets' weights go to pallets/<crate>/src/weights.rs (commit them); polkadot-sdk's
+# pallets keep the weights they ship with, and a run for one of them writes to
+# target/weights/<pallet>.rs for comparison only.
+#
+# Not part of CI: the node is rebuilt with `--features runtime-benchmarks`, which recompiles
+# most of the dependency tree once (it is kept in the target directory beside the normal build).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TESSERA_ROOT"
+
+"$TESSERA_ROOT/scripts/setup.sh"
+use_clippy_as_compiler
+
+step "cargo build --release -p tessera-node --features runtime-benchmarks"
+cargo build --release -p tessera-node --features runtime-benchmarks --locked
+bench_node="$CARGO_TARGET_DIR/release/tessera-node-benchmarks"
+cp "$CARGO_TARGET_DIR/release/tessera-node" "$bench_node"
+# Put the ordinary node back in place (a no-op build that re-links it), so the tests and
+# ./scripts/dev.sh never run the benchmarking build by accident.
+cargo build --release -p tessera-node --locked
+
+if [ "${1:-}" = "--list" ]; then
+	exec "$bench_node" benchmark pallet --chain dev --list
+fi
+
+if [ $# -gt 0 ]; then
+	pallets=("$@")
+else
+	mapfile -t pallets < <("$bench_node" benchmark pallet --chain dev --list=pallets | tail -n +2)
+fi
+
+mkdir -p "$CARGO_TARGET_DIR/weights"
+for pallet in "${pallets[@]}"; do
+	crate_dir="pallets/${pallet#pallet_}"
+	if [ -d "$crate_dir/src" ]; then
+		output="$crate_dir/src/weights.rs"
+	else
+		output="$CARGO_TARGET_DIR/weights/$pallet.rs"
+	fi
+	step "benchmark $pallet -> $output"
+	"$bench_node" benchmark pallet \
+		--chain dev \
+		--pallet "$pallet" \
+		--extrinsic '*' \
+		--steps 50 \
+		--repeat 20 \
+		--wasm-execution compiled \
+		--heap-pages 4096 \
+		--header "$TESSERA_ROOT/scripts/weights-header.txt" \
+		--output "$output"
+done
