@@ -5,9 +5,10 @@
 #   ./scripts/bench.sh pallet_balances ...   # only these
 #   ./scripts/bench.sh --list                # what can be benchmarked
 #
-# Our own pallets' weights go to pallets/<crate>/src/weights.rs (commit them); polkadot-sdk's
-# pallets keep the weights they ship with, and a run for one of them writes to
-# target/weights/<pallet>.rs for comparison only.
+# Weights are written to $CARGO_TARGET_DIR/weights/<pallet>.rs, in the runtime-side form
+# (`impl pallet_x::WeightInfo for WeightInfo<T>`). polkadot-sdk's pallets in this runtime use the
+# weights they ship with; these files are for comparing them with this machine. (The market
+# pallets will add a pallet-side template and write their own `weights.rs`.)
 #
 # Not part of CI: the node is rebuilt with `--features runtime-benchmarks`, which recompiles
 # most of the dependency tree once (it is kept in the target directory beside the normal build).
@@ -38,12 +39,7 @@ fi
 
 mkdir -p "$CARGO_TARGET_DIR/weights"
 for pallet in "${pallets[@]}"; do
-	crate_dir="pallets/${pallet#pallet_}"
-	if [ -d "$crate_dir/src" ]; then
-		output="$crate_dir/src/weights.rs"
-	else
-		output="$CARGO_TARGET_DIR/weights/$pallet.rs"
-	fi
+	output="$CARGO_TARGET_DIR/weights/$pallet.rs"
 	step "benchmark $pallet -> $output"
 	"$bench_node" benchmark pallet \
 		--chain dev \
