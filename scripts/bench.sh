@@ -10,8 +10,9 @@
 # weights they ship with; these files are for comparing them with this machine. (The market
 # pallets will add a pallet-side template and write their own `weights.rs`.)
 #
-# Not part of CI: the node is rebuilt with `--features runtime-benchmarks`, which recompiles
-# most of the dependency tree once (it is kept in the target directory beside the normal build).
+# Not part of CI: the node is rebuilt with `--features runtime-benchmarks`. The first time, that
+# recompiles the ~120 crates the feature touches (about 5 minutes on 2 cores); both builds then
+# stay in the target directory, but the Wasm runtime is rebuilt at each switch between them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TESSERA_ROOT"
