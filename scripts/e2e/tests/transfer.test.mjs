@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
+import { findUnknownExtensions } from '@polkadot/types/extrinsic/signedExtensions';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startDevNode, sendAndFinalize } from '../lib/node.mjs';
 
@@ -28,6 +29,11 @@ test('chain properties: TSR with 12 decimals, metadata v15+', async () => {
   const versions = await api.call.metadata.metadataVersions();
   assert.ok(versions.some((v) => v.toNumber() >= 15), `metadata versions ${versions}`);
   assert.equal(api.runtimeVersion.specName.toString(), 'tessera');
+  // Every transaction extension the chain declares is one polkadot.js (and so Apps) encodes
+  // without user-supplied types.
+  const extensions = api.registry.signedExtensions;
+  assert.ok(extensions.includes('ChargeTransactionPayment'), `extensions ${extensions}`);
+  assert.deepEqual(findUnknownExtensions(extensions), []);
 });
 
 test('a transfer is finalized and moves exactly amount + fee', async () => {
