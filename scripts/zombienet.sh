@@ -14,9 +14,10 @@
 # Needs bash, ps, awk, grep, wc and kill on PATH (Debian: procps, gawk or mawk, coreutils).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/tessera/target}"
-NODE="${TESSERA_NODE:-$TARGET/release/tessera-node}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ROOT="$TESSERA_ROOT"
+TARGET="$CARGO_TARGET_DIR"
+NODE="$TESSERA_NODE"
 ZOMBIENET="$ROOT/scripts/e2e/node_modules/.bin/zombienet"
 
 if [[ ! -x "$NODE" ]]; then
