@@ -2,13 +2,14 @@
 # Runs the runtime's benchmarks on this machine and writes the weights they measure.
 #
 #   ./scripts/bench.sh                       # every benchmarked pallet of the runtime
-#   ./scripts/bench.sh pallet_balances ...   # only these
+#   ./scripts/bench.sh pallet_stake ...      # only these
 #   ./scripts/bench.sh --list                # what can be benchmarked
+#   ./scripts/bench.sh --matching            # matching cost with 10 to 100,000 providers
 #
-# Weights are written to $CARGO_TARGET_DIR/weights/<pallet>.rs, in the runtime-side form
-# (`impl pallet_x::WeightInfo for WeightInfo<T>`). polkadot-sdk's pallets in this runtime use the
-# weights they ship with; these files are for comparing them with this machine. (The market
-# pallets will add a pallet-side template and write their own `weights.rs`.)
+# The market pallets' weights are written over `pallets/<name>/src/weights.rs` (with
+# scripts/pallet-weight-template.hbs): commit them. polkadot-sdk's pallets in this runtime use the
+# weights they ship with; theirs go to $CARGO_TARGET_DIR/weights/<pallet>.rs, for comparing
+# them with this machine.
 #
 # Not part of CI: the node is rebuilt with `--features runtime-benchmarks`. The first time, that
 # recompiles the ~120 crates the feature touches (about 5 minutes on 2 cores); both builds then
@@ -32,6 +33,23 @@ if [ "${1:-}" = "--list" ]; then
 	exec "$bench_node" benchmark pallet --chain dev --list
 fi
 
+if [ "${1:-}" = "--matching" ]; then
+	# The price index's query against indexes of 10 to 100,000 providers (docs/benchmarks.md).
+	# Few steps and repeats: each run first writes up to 100,000 index entries.
+	mkdir -p "$CARGO_TARGET_DIR/weights"
+	step "benchmark pallet_providers::cheapest_with_providers"
+	exec "$bench_node" benchmark pallet \
+		--chain dev \
+		--pallet pallet_providers \
+		--extrinsic cheapest_with_providers \
+		--extra \
+		--steps 5 \
+		--repeat 5 \
+		--wasm-execution compiled \
+		--heap-pages 4096 \
+		--json-file "$CARGO_TARGET_DIR/weights/matching.json"
+fi
+
 if [ $# -gt 0 ]; then
 	pallets=("$@")
 else
@@ -40,7 +58,15 @@ fi
 
 mkdir -p "$CARGO_TARGET_DIR/weights"
 for pallet in "${pallets[@]}"; do
-	output="$CARGO_TARGET_DIR/weights/$pallet.rs"
+	# pallet_foo -> pallets/foo, for the pallets of this repository.
+	own="$TESSERA_ROOT/pallets/${pallet#pallet_}"
+	if [ "$pallet" != "${pallet#pallet_}" ] && [ -d "$own" ]; then
+		output="$own/src/weights.rs"
+		template=(--template "$TESSERA_ROOT/scripts/pallet-weight-template.hbs")
+	else
+		output="$CARGO_TARGET_DIR/weights/$pallet.rs"
+		template=()
+	fi
 	step "benchmark $pallet -> $output"
 	"$bench_node" benchmark pallet \
 		--chain dev \
@@ -51,5 +77,6 @@ for pallet in "${pallets[@]}"; do
 		--wasm-execution compiled \
 		--heap-pages 4096 \
 		--header "$TESSERA_ROOT/scripts/weights-header.txt" \
+		"${template[@]}" \
 		--output "$output"
 done

@@ -1,10 +1,14 @@
 //! Core types of the Tessera chain.
 //!
 //! Everything that the runtime, the node and the worker must agree on lives here, so that a
-//! change of, say, the balance type is one edit. Market types (hardware profiles, job specs,
-//! commitments) join this crate with the pallets that use them.
+//! change of, say, the balance type is one edit. [`market`] holds what the market pallets share:
+//! requirements, slash reasons and the traits through which they call each other.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod market;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

@@ -19,6 +19,8 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_utility, Utility]
 	[pallet_sudo, Sudo]
+	[pallet_providers, Providers]
+	[pallet_stake, Stake]
 );
 
 /// The benchmarks this runtime has, and the storage items they touch.

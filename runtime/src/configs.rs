@@ -13,18 +13,26 @@ use frame_support::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		ConstantMultiplier, IdentityFee, Weight,
 	},
+	PalletId,
 };
-use frame_system::limits::{BlockLength, BlockWeights};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot,
+};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{AccountIdConversion, One},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
-	currency::MICRO_UNIT, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce,
-	OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, EXISTENTIAL_DEPOSIT, SLOT_DURATION,
-	VERSION,
+	currency::MICRO_UNIT,
+	time::{DAYS, MINUTES},
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
+	Providers, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, Stake, System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary (non-operational) transactions may fill.
@@ -149,4 +157,108 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+// ---- The market ---------------------------------------------------------------------------
+
+parameter_types! {
+	/// Receives the treasury's share of slashes (and, later, protocol fees). It has no key: only
+	/// a runtime upgrade or governance call can spend from it. Genesis funds it with the
+	/// existential deposit so that any share, however small, can be paid into it.
+	pub TreasuryAccount: AccountId = TREASURY_PALLET_ID.into_account_truncating();
+	/// A worker must show it is alive at least every 5 minutes...
+	pub const HeartbeatTimeout: BlockNumber = 5 * MINUTES;
+	/// ...and may do so for free at most once a minute.
+	pub const HeartbeatInterval: BlockNumber = MINUTES;
+	/// A provider's record halves its distance to neutral in a week without jobs.
+	pub const ReputationHalfLife: BlockNumber = 7 * DAYS;
+}
+
+/// The id the treasury account is derived from.
+pub const TREASURY_PALLET_ID: PalletId = PalletId(*b"tsr/trsy");
+
+impl pallet_providers::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type Stake = Stake;
+	type MaxModelLen = ConstU32<64>;
+	type MaxEndpointLen = ConstU32<256>;
+	type MaxJobSlots = ConstU32<16>;
+	type HeartbeatInterval = HeartbeatInterval;
+	type HeartbeatTimeout = HeartbeatTimeout;
+	/// Up to 64 providers taken offline per block (more wait for the next block).
+	type MaxLivenessChecksPerBlock = ConstU32<64>;
+	/// A matching query visits at most 64 index entries.
+	type MaxIndexScan = ConstU32<64>;
+	type ReputationHalfLife = ReputationHalfLife;
+	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
+impl pallet_stake::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Observer = Providers;
+	type Treasury = TreasuryAccount;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type MaxUnbondingChunks = ConstU32<16>;
+	type WeightInfo = pallet_stake::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
+/// Sets up each market pallet's benchmarks with the real neighbouring pallets, so that the
+/// weights include what the neighbours do (a slash inside the liveness hook, a re-index inside a
+/// bond).
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MarketBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_providers::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn bond(who: &AccountId, gpus: u32) {
+		use frame_support::traits::fungible::Mutate;
+		use tessera_primitives::market::StakeInfo;
+		let amount = Stake::minimum_bond(gpus).max(EXISTENTIAL_DEPOSIT);
+		let _ = Balances::mint_into(who, amount.saturating_mul(2));
+		let bonded = if Stake::bonded(who) == 0 {
+			Stake::bond(RuntimeOrigin::signed(who.clone()), amount)
+		} else {
+			Stake::bond_extra(RuntimeOrigin::signed(who.clone()), amount)
+		};
+		assert!(bonded.is_ok(), "benchmark bond: {bonded:?}");
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_stake::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn setup_observed(who: &AccountId) {
+		use pallet_providers::{GpuSpec, HardwareProfile};
+		use tessera_primitives::market::Region;
+		let worker: AccountId = frame_benchmarking::account("worker", 0, 0);
+		let profile = HardwareProfile {
+			gpu: GpuSpec {
+				model: sp_runtime::BoundedVec::truncate_from(b"NVIDIA H100 80GB HBM3".to_vec()),
+				vram_mib: 80 * 1024,
+				count: 8,
+				fp16_tflops: 989,
+				int8_tops: 1_979,
+			},
+			cpu_cores: 64,
+			ram_mib: 1024 * 1024,
+			disk_gib: 8_000,
+			bandwidth_mbps: 10_000,
+			region: Region::Europe,
+		};
+		let registered = Providers::register(
+			RuntimeOrigin::signed(who.clone()),
+			profile,
+			crate::UNIT,
+			16,
+			sp_runtime::BoundedVec::truncate_from(b"https://gpu.example.org".to_vec()),
+			worker,
+		);
+		assert!(registered.is_ok(), "benchmark registration: {registered:?}");
+	}
 }

@@ -4,8 +4,14 @@
 //! - `development`: one validator (Alice), sudo Alice, the well-known dev accounts funded.
 //! - `local_testnet`: four validators (Alice, Bob, Charlie, Dave). GRANDPA needs more than 2/3
 //!   of the voters, so with four it keeps finalizing while any one of them is down.
+//!
+//! Both start the market with [`market_parameters`] and fund the treasury account with the
+//! existential deposit.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+	configs::TreasuryAccount, time::MINUTES, AccountId, BalancesConfig, RuntimeGenesisConfig,
+	StakeConfig, SudoConfig, EXISTENTIAL_DEPOSIT, UNIT,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -13,9 +19,26 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::Perbill;
 
 /// What each endowed dev account starts with: one million TSR.
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
+
+/// The staking policy the test chains start with (root can change it with
+/// `stake.setParameters`). Unbonding takes 10 minutes so that it can be tried out; a public
+/// network would use days.
+pub fn market_parameters() -> pallet_stake::StakeParameters<crate::Balance, crate::BlockNumber> {
+	pallet_stake::StakeParameters {
+		min_bond_per_gpu: 1_000 * UNIT,
+		unbonding_period: 10 * MINUTES,
+		fraud_slash: Perbill::from_percent(100),
+		dissent_slash: Perbill::from_percent(10),
+		missed_deadline_slash: Perbill::from_percent(2),
+		missed_heartbeats_slash: Perbill::from_percent(1),
+		client_share: Perbill::from_percent(50),
+		watcher_share: Perbill::from_percent(20),
+	}
+}
 
 fn genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
@@ -24,7 +47,11 @@ fn genesis(
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed.into_iter().map(|k| (k, DEV_ENDOWMENT)).collect::<Vec<_>>(),
+			balances: endowed
+				.into_iter()
+				.map(|k| (k, DEV_ENDOWMENT))
+				.chain([(TreasuryAccount::get(), EXISTENTIAL_DEPOSIT)])
+				.collect::<Vec<_>>(),
 		},
 		aura: pallet_aura::GenesisConfig {
 			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
@@ -33,6 +60,7 @@ fn genesis(
 			authorities: authorities.into_iter().map(|(_, g)| (g, 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		stake: StakeConfig { params: market_parameters() },
 	})
 }
 

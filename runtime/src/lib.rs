@@ -157,6 +157,13 @@ mod runtime {
 
 	#[runtime::pallet_index(21)]
 	pub type Sudo = pallet_sudo;
+
+	// The market.
+	#[runtime::pallet_index(40)]
+	pub type Providers = pallet_providers;
+
+	#[runtime::pallet_index(41)]
+	pub type Stake = pallet_stake;
 }
 
 #[cfg(test)]

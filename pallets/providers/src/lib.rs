@@ -1,0 +1,846 @@
+//! # Provider registry
+//!
+//! The GPU providers of the Tessera market: who they are, what hardware they offer at what
+//! price, whether they are alive, how reliable they have been, and which of them a job can be
+//! matched to.
+//!
+//! ## Overview
+//!
+//! A provider registers from its own (cold) account with a [`HardwareProfile`], a price per unit
+//! of work, the number of jobs it runs at once, the endpoint where its worker serves outputs and
+//! the worker's (hot) key. From then on:
+//!
+//! - **Liveness.** The worker key sends a [`Call::heartbeat`] at least every
+//!   [`Config::HeartbeatTimeout`] blocks and at most every [`Config::HeartbeatInterval`] blocks
+//!   (the first after going online may come at once).
+//!   An on-time heartbeat is free; an early one, or one from an unknown key, is refused and pays
+//!   its fee, so heartbeats cannot be used to spam the chain. A provider whose heartbeats stop is
+//!   taken offline by a bounded hook ([`liveness`]) and slashed through [`Config::Stake`] for
+//!   [`tessera_primitives::market::SlashReason::MissedHeartbeats`].
+//! - **Reputation.** A score that the jobs and proofs pallets move through
+//!   [`ReputationRecorder`] and that decays towards neutral ([`reputation`]).
+//! - **Matching.** Online providers with a free job slot and a bond covering their GPUs are in
+//!   the [`price_index`], which returns the cheapest that meet a job's [`Requirements`] in a
+//!   bounded number of reads ([`ProviderRegistry::cheapest`]).
+//! - **Bans.** A provider proven to have cheated ([`StakeObserver::fraud_proven`]) goes offline
+//!   for good, and its account can never register again.
+//!
+//! The pallet moves no funds: stake lives in the stake pallet, reached through the traits of
+//! [`tessera_primitives::market`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod liveness;
+#[cfg(test)]
+mod mock;
+pub mod price_index;
+pub mod reputation;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+use alloc::vec::Vec;
+use frame_support::{dispatch::DispatchResult, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::{Saturating, Zero};
+use tessera_primitives::market::{
+	AttestationRegistry, Candidate, Outcome, ProviderRegistry, ReputationRecorder, Requirements,
+	StakeInfo, StakeObserver,
+};
+
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::providers";
+
+/// The balance type prices are expressed in.
+pub type BalanceOf<T> = <T as Config>::Balance;
+
+/// A provider record as stored.
+pub type ProviderInfoOf<T> = ProviderInfo<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	HardwareProfileOf<T>,
+	EndpointOf<T>,
+>;
+
+/// A hardware profile with this runtime's bounds.
+pub type HardwareProfileOf<T> = HardwareProfile<<T as Config>::MaxModelLen>;
+
+/// An endpoint URL with this runtime's bound.
+pub type EndpointOf<T> = BoundedVec<u8, <T as Config>::MaxEndpointLen>;
+
+/// Set up what the benchmarks need from the rest of the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Gives `who` a bond that covers `gpus` GPUs (funding it as needed).
+	fn bond(who: &AccountId, gpus: u32);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The balance type of prices.
+		type Balance: Parameter
+			+ Member
+			+ sp_runtime::traits::AtLeast32BitUnsigned
+			+ Default
+			+ Copy
+			+ MaxEncodedLen;
+
+		/// The providers' stake: whether a bond covers the GPUs offered, and slashing for missed
+		/// heartbeats.
+		type Stake: StakeInfo<Self::AccountId, Self::Balance>
+			+ tessera_primitives::market::Slashing<Self::AccountId, Self::Balance>;
+
+		/// Longest GPU model name, in bytes.
+		#[pallet::constant]
+		type MaxModelLen: Get<u32>;
+
+		/// Longest endpoint URL, in bytes.
+		#[pallet::constant]
+		type MaxEndpointLen: Get<u32>;
+
+		/// Most jobs one provider may run at once.
+		#[pallet::constant]
+		type MaxJobSlots: Get<u32>;
+
+		/// Least number of blocks between two heartbeats; an earlier one is refused.
+		#[pallet::constant]
+		type HeartbeatInterval: Get<BlockNumberFor<Self>>;
+
+		/// Blocks without a heartbeat after which a provider is taken offline and slashed. Must
+		/// be larger than `HeartbeatInterval`.
+		#[pallet::constant]
+		type HeartbeatTimeout: Get<BlockNumberFor<Self>>;
+
+		/// Most providers taken offline, and most deadline blocks visited, in one block.
+		#[pallet::constant]
+		type MaxLivenessChecksPerBlock: Get<u32>;
+
+		/// Most price-index entries one matching query visits.
+		#[pallet::constant]
+		type MaxIndexScan: Get<u32>;
+
+		/// Blocks in which a reputation's distance to neutral halves.
+		#[pallet::constant]
+		type ReputationHalfLife: Get<BlockNumberFor<Self>>;
+
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up bonds for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Registered providers, by their (cold) account.
+	#[pallet::storage]
+	pub type Providers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ProviderInfoOf<T>, OptionQuery>;
+
+	/// The provider each worker key signs for.
+	#[pallet::storage]
+	pub type Workers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
+
+	/// Accounts banned for fraud, with the block of the ban. They can never register again.
+	#[pallet::storage]
+	pub type Banned<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>, OptionQuery>;
+
+	/// Number of registered providers.
+	#[pallet::storage]
+	pub type ProviderCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Matchable providers by `(region or anywhere, memory tier, (price, provider))`, cheapest
+	/// first within a `(region, tier)` prefix. See [`price_index`].
+	#[pallet::storage]
+	pub type PriceIndex<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, Option<tessera_primitives::market::Region>>,
+			NMapKey<Twox64Concat, u8>,
+			NMapKey<Identity, (price_index::PriceKey, T::AccountId)>,
+		),
+		IndexEntry<T::AccountId, BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
+	/// Online providers by the block at which they are taken offline unless a heartbeat comes.
+	#[pallet::storage]
+	pub type LivenessDeadlines<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Blake2_128Concat,
+		T::AccountId,
+		(),
+		OptionQuery,
+	>;
+
+	/// The first deadline block the liveness hook has not finished.
+	#[pallet::storage]
+	pub type LivenessCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A provider registered.
+		Registered { provider: T::AccountId, worker: T::AccountId, price_per_unit: BalanceOf<T> },
+		/// A provider changed its hardware profile, job slots or endpoint.
+		ProfileUpdated { provider: T::AccountId },
+		/// A provider changed its price.
+		PriceSet { provider: T::AccountId, price_per_unit: BalanceOf<T> },
+		/// A provider changed its worker key.
+		WorkerChanged { provider: T::AccountId, old: T::AccountId, new: T::AccountId },
+		/// A provider went online.
+		WentOnline { provider: T::AccountId },
+		/// A provider went offline.
+		WentOffline { provider: T::AccountId, reason: OfflineReason },
+		/// A provider's worker sent a heartbeat.
+		Heartbeat { provider: T::AccountId, next_deadline: BlockNumberFor<T> },
+		/// A provider deregistered.
+		Deregistered { provider: T::AccountId },
+		/// A provider entered (`true`) or left (`false`) the price index.
+		MatchableChanged { provider: T::AccountId, matchable: bool },
+		/// A provider's reputation moved.
+		ReputationChanged { provider: T::AccountId, outcome: Outcome, score: u32 },
+		/// A provider's enclave attestation was set (`Some(until)`) or withdrawn (`None`).
+		AttestationSet { provider: T::AccountId, until: Option<BlockNumberFor<T>> },
+		/// A provider's account was banned for fraud.
+		Banned { provider: T::AccountId },
+		/// A job slot of a provider was taken (`active_jobs` is the new count).
+		JobAssigned { provider: T::AccountId, active_jobs: u32 },
+		/// A job slot of a provider was freed (`active_jobs` is the new count).
+		JobReleased { provider: T::AccountId, active_jobs: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is banned for fraud.
+		Banned,
+		/// The account is already registered as a provider.
+		AlreadyRegistered,
+		/// The account is not a registered provider.
+		NotRegistered,
+		/// The worker key already signs for a provider.
+		WorkerInUse,
+		/// The GPU count is zero.
+		NoGpus,
+		/// The GPU model name is empty or not UTF-8.
+		InvalidGpuModel,
+		/// The GPU memory is zero.
+		NoVram,
+		/// A GPU throughput figure (TOPS or TFLOPS) is zero.
+		NoThroughput,
+		/// The price per unit is zero.
+		ZeroPrice,
+		/// The number of job slots is zero or above `MaxJobSlots`.
+		InvalidJobSlots,
+		/// The endpoint is not an `http://` or `https://` URL.
+		InvalidEndpoint,
+		/// The provider is already online.
+		AlreadyOnline,
+		/// The provider is already offline.
+		AlreadyOffline,
+		/// The signer is not the worker key of any provider.
+		UnknownWorker,
+		/// The provider is offline: go online first.
+		NotOnline,
+		/// The last heartbeat was less than `HeartbeatInterval` blocks ago.
+		HeartbeatTooEarly,
+		/// The provider still has jobs assigned.
+		JobsActive,
+		/// The provider is not in the price index (offline or unbonded) or has no free job slot.
+		NotMatchable,
+		/// The provider has no job assigned.
+		NoActiveJobs,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			liveness::on_initialize::<T>(now)
+		}
+
+		fn integrity_test() {
+			assert!(
+				T::HeartbeatTimeout::get() > T::HeartbeatInterval::get(),
+				"a provider must be able to send a heartbeat before it times out",
+			);
+			assert!(T::MaxLivenessChecksPerBlock::get() > 0, "liveness must make progress");
+			assert!(T::MaxIndexScan::get() > 0, "matching must look at the index");
+			assert!(T::MaxJobSlots::get() > 0, "providers must be able to take a job");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the signer as a provider. It starts online, with its heartbeat due within
+		/// `HeartbeatTimeout` blocks, and becomes matchable once its bond covers its GPUs.
+		///
+		/// - `profile`: the hardware offered.
+		/// - `price_per_unit`: asking price per unit of work.
+		/// - `max_jobs`: jobs run at once, `1..=MaxJobSlots`.
+		/// - `endpoint`: base URL where the worker serves outputs.
+		/// - `worker`: the hot key of the worker.
+		///
+		/// Dispatch origin: signed, by the provider's account.
+		///
+		/// Errors: [`Error::Banned`], [`Error::AlreadyRegistered`], [`Error::WorkerInUse`], the
+		/// profile errors ([`Error::NoGpus`], [`Error::InvalidGpuModel`], [`Error::NoVram`],
+		/// [`Error::NoThroughput`]), [`Error::ZeroPrice`], [`Error::InvalidJobSlots`],
+		/// [`Error::InvalidEndpoint`].
+		///
+		/// Events: [`Event::Registered`], and [`Event::MatchableChanged`] if it is matchable.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register())]
+		pub fn register(
+			origin: OriginFor<T>,
+			profile: HardwareProfileOf<T>,
+			price_per_unit: BalanceOf<T>,
+			max_jobs: u32,
+			endpoint: EndpointOf<T>,
+			worker: T::AccountId,
+		) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			ensure!(!Banned::<T>::contains_key(&provider), Error::<T>::Banned);
+			ensure!(!Providers::<T>::contains_key(&provider), Error::<T>::AlreadyRegistered);
+			ensure!(!Workers::<T>::contains_key(&worker), Error::<T>::WorkerInUse);
+			Self::check_profile(&profile)?;
+			ensure!(!price_per_unit.is_zero(), Error::<T>::ZeroPrice);
+			Self::check_job_slots(max_jobs)?;
+			Self::check_endpoint(&endpoint)?;
+
+			let now = frame_system::Pallet::<T>::block_number();
+			let deadline = now.saturating_add(T::HeartbeatTimeout::get());
+			let mut info = ProviderInfo {
+				profile,
+				price_per_unit,
+				max_jobs,
+				active_jobs: 0,
+				endpoint,
+				worker: worker.clone(),
+				status: Status::Online,
+				last_heartbeat: None,
+				heartbeat_deadline: deadline,
+				reputation: reputation::initial(now),
+				attested_until: None,
+				indexed: false,
+				registered_at: now,
+			};
+			let before = info.clone();
+			Self::sync_index(&provider, &before, &mut info);
+			LivenessDeadlines::<T>::insert(deadline, &provider, ());
+			Workers::<T>::insert(&worker, &provider);
+			Providers::<T>::insert(&provider, info);
+			ProviderCount::<T>::mutate(|count| *count = count.saturating_add(1));
+			Self::deposit_event(Event::Registered { provider, worker, price_per_unit });
+			Ok(())
+		}
+
+		/// Replaces the provider's hardware profile, job slots and endpoint.
+		///
+		/// Dispatch origin: signed, by the provider's account.
+		///
+		/// Errors: [`Error::NotRegistered`], the profile errors, [`Error::InvalidJobSlots`],
+		/// [`Error::InvalidEndpoint`].
+		///
+		/// Events: [`Event::ProfileUpdated`], and [`Event::MatchableChanged`] if that changed.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_profile())]
+		pub fn update_profile(
+			origin: OriginFor<T>,
+			profile: HardwareProfileOf<T>,
+			max_jobs: u32,
+			endpoint: EndpointOf<T>,
+		) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			Self::check_profile(&profile)?;
+			Self::check_job_slots(max_jobs)?;
+			Self::check_endpoint(&endpoint)?;
+			Self::mutate_provider(&provider, |info| {
+				info.profile = profile;
+				info.max_jobs = max_jobs;
+				info.endpoint = endpoint;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::ProfileUpdated { provider });
+			Ok(())
+		}
+
+		/// Sets the provider's price per unit of work. Jobs already assigned keep the price
+		/// they were matched at.
+		///
+		/// Dispatch origin: signed, by the provider's account.
+		///
+		/// Errors: [`Error::NotRegistered`], [`Error::ZeroPrice`].
+		///
+		/// Events: [`Event::PriceSet`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::set_price())]
+		pub fn set_price(origin: OriginFor<T>, price_per_unit: BalanceOf<T>) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			ensure!(!price_per_unit.is_zero(), Error::<T>::ZeroPrice);
+			Self::mutate_provider(&provider, |info| {
+				info.price_per_unit = price_per_unit;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::PriceSet { provider, price_per_unit });
+			Ok(())
+		}
+
+		/// Replaces the provider's worker key, e.g. after the worker host was compromised. The
+		/// old key can no longer send heartbeats or act for the provider.
+		///
+		/// Dispatch origin: signed, by the provider's account.
+		///
+		/// Errors: [`Error::NotRegistered`], [`Error::WorkerInUse`].
+		///
+		/// Events: [`Event::WorkerChanged`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_worker())]
+		pub fn set_worker(origin: OriginFor<T>, worker: T::AccountId) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			ensure!(!Workers::<T>::contains_key(&worker), Error::<T>::WorkerInUse);
+			let mut old = None;
+			Self::mutate_provider(&provider, |info| {
+				old = Some(core::mem::replace(&mut info.worker, worker.clone()));
+				Ok(())
+			})?;
+			let old = old.ok_or(Error::<T>::NotRegistered)?;
+			Workers::<T>::remove(&old);
+			Workers::<T>::insert(&worker, &provider);
+			Self::deposit_event(Event::WorkerChanged { provider, old, new: worker });
+			Ok(())
+		}
+
+		/// Takes the provider offline: it is no longer matched and needs no heartbeats. Jobs
+		/// already assigned still have to be delivered.
+		///
+		/// Dispatch origin: signed, by the provider's account.
+		///
+		/// Errors: [`Error::NotRegistered`], [`Error::AlreadyOffline`].
+		///
+		/// Events: [`Event::WentOffline`], and [`Event::MatchableChanged`] if it was matchable.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::go_offline())]
+		pub fn go_offline(origin: OriginFor<T>) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			Self::mutate_provider(&provider, |info| {
+				ensure!(info.status == Status::Online, Error::<T>::AlreadyOffline);
+				LivenessDeadlines::<T>::remove(info.heartbeat_deadline, &provider);
+				info.status = Status::Offline;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::WentOffline { provider, reason: OfflineReason::Requested });
+			Ok(())
+		}
+
+		/// Brings the provider back online, with its next heartbeat due within
+		/// `HeartbeatTimeout` blocks.
+		///
+		/// Dispatch origin: signed, by the provider's account.
+		///
+		/// Errors: [`Error::NotRegistered`], [`Error::Banned`], [`Error::AlreadyOnline`].
+		///
+		/// Events: [`Event::WentOnline`], and [`Event::MatchableChanged`] if it is matchable.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::go_online())]
+		pub fn go_online(origin: OriginFor<T>) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			ensure!(!Banned::<T>::contains_key(&provider), Error::<T>::Banned);
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::mutate_provider(&provider, |info| {
+				ensure!(info.status == Status::Offline, Error::<T>::AlreadyOnline);
+				info.status = Status::Online;
+				info.last_heartbeat = None;
+				info.heartbeat_deadline = now.saturating_add(T::HeartbeatTimeout::get());
+				LivenessDeadlines::<T>::insert(info.heartbeat_deadline, &provider, ());
+				Ok(())
+			})?;
+			Self::deposit_event(Event::WentOnline { provider });
+			Ok(())
+		}
+
+		/// Tells the chain the provider's worker is alive. Free when on time (the first since
+		/// the provider went online, or at least `HeartbeatInterval` blocks after the last one);
+		/// a refused heartbeat pays its fee.
+		///
+		/// Dispatch origin: signed, by the provider's worker key.
+		///
+		/// Errors: [`Error::UnknownWorker`], [`Error::NotOnline`], [`Error::HeartbeatTooEarly`].
+		///
+		/// Events: [`Event::Heartbeat`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::heartbeat())]
+		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let provider = Workers::<T>::get(&worker).ok_or(Error::<T>::UnknownWorker)?;
+			let mut info = Providers::<T>::get(&provider).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status == Status::Online, Error::<T>::NotOnline);
+			let now = frame_system::Pallet::<T>::block_number();
+			if let Some(last) = info.last_heartbeat {
+				ensure!(
+					now >= last.saturating_add(T::HeartbeatInterval::get()),
+					Error::<T>::HeartbeatTooEarly
+				);
+			}
+			LivenessDeadlines::<T>::remove(info.heartbeat_deadline, &provider);
+			info.last_heartbeat = Some(now);
+			info.heartbeat_deadline = now.saturating_add(T::HeartbeatTimeout::get());
+			LivenessDeadlines::<T>::insert(info.heartbeat_deadline, &provider, ());
+			let next_deadline = info.heartbeat_deadline;
+			Providers::<T>::insert(&provider, info);
+			Self::deposit_event(Event::Heartbeat { provider, next_deadline });
+			Ok(Pays::No.into())
+		}
+
+		/// Removes the provider from the registry. Its bond stays with the stake pallet, to be
+		/// unbonded there.
+		///
+		/// Dispatch origin: signed, by the provider's account.
+		///
+		/// Errors: [`Error::NotRegistered`], [`Error::JobsActive`].
+		///
+		/// Events: [`Event::Deregistered`], and [`Event::MatchableChanged`] if it was matchable.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::deregister())]
+		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			let info = Providers::<T>::get(&provider).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.active_jobs == 0, Error::<T>::JobsActive);
+			let mut gone = info.clone();
+			gone.status = Status::Offline;
+			Self::sync_index(&provider, &info, &mut gone);
+			if info.status == Status::Online {
+				LivenessDeadlines::<T>::remove(info.heartbeat_deadline, &provider);
+			}
+			Workers::<T>::remove(&info.worker);
+			Providers::<T>::remove(&provider);
+			ProviderCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+			Self::deposit_event(Event::Deregistered { provider });
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Applies `change` to `provider`'s record and brings the price index in line with it.
+	fn mutate_provider(
+		provider: &T::AccountId,
+		change: impl FnOnce(&mut ProviderInfoOf<T>) -> DispatchResult,
+	) -> DispatchResult {
+		let mut info = Providers::<T>::get(provider).ok_or(Error::<T>::NotRegistered)?;
+		let before = info.clone();
+		change(&mut info)?;
+		Self::sync_index(provider, &before, &mut info);
+		Providers::<T>::insert(provider, info);
+		Ok(())
+	}
+
+	/// Whether `info` should be in the price index: online, a free job slot, and a bond that
+	/// covers its GPUs. (Banned providers are always offline.)
+	fn should_be_indexed(provider: &T::AccountId, info: &ProviderInfoOf<T>) -> bool {
+		info.status == Status::Online
+			&& info.active_jobs < info.max_jobs
+			&& T::Stake::meets_minimum(provider, info.profile.gpu.count)
+	}
+
+	/// The index entry for `info`.
+	fn index_entry(info: &ProviderInfoOf<T>) -> IndexEntry<T::AccountId, BlockNumberFor<T>> {
+		IndexEntry {
+			worker: info.worker.clone(),
+			gpus: info.profile.gpu.count,
+			vram_mib: info.profile.gpu.vram_mib,
+			int8_tops: info.profile.gpu.int8_tops,
+			fp16_tflops: info.profile.gpu.fp16_tflops,
+			attested_until: info.attested_until,
+			reputation: info.reputation,
+		}
+	}
+
+	/// Moves `provider`'s price-index entries from what `before` put there to what `after`
+	/// needs, sets `after.indexed`, and reports a change of matchability. The caller stores
+	/// `after`.
+	pub(crate) fn sync_index(
+		provider: &T::AccountId,
+		before: &ProviderInfoOf<T>,
+		after: &mut ProviderInfoOf<T>,
+	) {
+		let wanted = Self::should_be_indexed(provider, after);
+		let same_keys = before.profile.region == after.profile.region
+			&& price_index::tier_of(before.profile.gpu.vram_mib)
+				== price_index::tier_of(after.profile.gpu.vram_mib)
+			&& before.price_per_unit == after.price_per_unit;
+		if before.indexed && !(wanted && same_keys) {
+			price_index::remove::<T>(
+				provider,
+				before.profile.region,
+				before.profile.gpu.vram_mib,
+				before.price_per_unit,
+			);
+		}
+		if wanted {
+			// With the same keys this overwrites the old entries in place.
+			price_index::insert::<T>(
+				provider,
+				after.profile.region,
+				after.price_per_unit,
+				Self::index_entry(after),
+			);
+		}
+		after.indexed = wanted;
+		if before.indexed != wanted {
+			Self::deposit_event(Event::MatchableChanged {
+				provider: provider.clone(),
+				matchable: wanted,
+			});
+		}
+	}
+
+	fn check_profile(profile: &HardwareProfileOf<T>) -> DispatchResult {
+		let gpu = &profile.gpu;
+		ensure!(gpu.count > 0, Error::<T>::NoGpus);
+		ensure!(
+			!gpu.model.is_empty() && core::str::from_utf8(&gpu.model).is_ok(),
+			Error::<T>::InvalidGpuModel
+		);
+		ensure!(gpu.vram_mib > 0, Error::<T>::NoVram);
+		ensure!(gpu.int8_tops > 0 && gpu.fp16_tflops > 0, Error::<T>::NoThroughput);
+		Ok(())
+	}
+
+	fn check_job_slots(max_jobs: u32) -> DispatchResult {
+		ensure!(max_jobs > 0 && max_jobs <= T::MaxJobSlots::get(), Error::<T>::InvalidJobSlots);
+		Ok(())
+	}
+
+	fn check_endpoint(endpoint: &[u8]) -> DispatchResult {
+		let host = endpoint
+			.strip_prefix(b"https://")
+			.or_else(|| endpoint.strip_prefix(b"http://"))
+			.ok_or(Error::<T>::InvalidEndpoint)?;
+		ensure!(
+			!host.is_empty() && host.iter().all(|b| b.is_ascii_graphic()),
+			Error::<T>::InvalidEndpoint
+		);
+		Ok(())
+	}
+
+	/// The reputation score of `provider` now, after decay.
+	pub fn reputation_of(provider: &T::AccountId) -> Option<u32> {
+		let info = Providers::<T>::get(provider)?;
+		Some(reputation::current(
+			&info.reputation,
+			frame_system::Pallet::<T>::block_number(),
+			T::ReputationHalfLife::get(),
+		))
+	}
+
+	/// Checks the pallet's invariants:
+	/// - every record's `indexed` flag matches its entries in the price index, and the entries
+	///   carry the record's figures;
+	/// - no offline or banned provider is in the index, and no provider is over its job slots;
+	/// - every index entry belongs to an indexed record;
+	/// - `Workers` and the records point at each other; `ProviderCount` counts the records;
+	/// - every online provider has exactly its deadline in `LivenessDeadlines`, and every
+	///   deadline belongs to an online provider.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let mut count = 0u32;
+		for (provider, info) in Providers::<T>::iter() {
+			count = count.saturating_add(1);
+			ensure!(
+				Workers::<T>::get(&info.worker).as_ref() == Some(&provider),
+				"worker key does not point back at its provider"
+			);
+			ensure!(info.active_jobs <= info.max_jobs, "more jobs than slots");
+			let banned = Banned::<T>::contains_key(&provider);
+			ensure!(!(banned && info.status == Status::Online), "banned provider is online");
+			if info.indexed {
+				ensure!(info.status == Status::Online, "offline provider in the price index");
+				ensure!(info.active_jobs < info.max_jobs, "full provider in the price index");
+			}
+			let key = price_index::price_key::<T>(info.price_per_unit);
+			let entry = Self::index_entry(&info);
+			for (scope, tier) in price_index::scopes(info.profile.region, info.profile.gpu.vram_mib)
+			{
+				let stored = PriceIndex::<T>::get((scope, tier, (key, provider.clone())));
+				if info.indexed {
+					ensure!(stored.as_ref() == Some(&entry), "index entry disagrees with record");
+				} else {
+					ensure!(stored.is_none(), "unindexed provider has an index entry");
+				}
+			}
+			let deadline = LivenessDeadlines::<T>::contains_key(info.heartbeat_deadline, &provider);
+			ensure!(
+				deadline == (info.status == Status::Online),
+				"liveness deadline does not match status"
+			);
+		}
+		ensure!(count == ProviderCount::<T>::get(), "ProviderCount disagrees with records");
+		for (worker, provider) in Workers::<T>::iter() {
+			let info = Providers::<T>::get(&provider).ok_or("worker of unknown provider")?;
+			ensure!(info.worker == worker, "stale worker key");
+		}
+		for ((scope, tier, (key, provider)), _) in PriceIndex::<T>::iter() {
+			let info = Providers::<T>::get(&provider).ok_or("index entry of unknown provider")?;
+			ensure!(info.indexed, "index entry of unindexed provider");
+			ensure!(!Banned::<T>::contains_key(&provider), "banned provider in the price index");
+			ensure!(
+				price_index::scopes(info.profile.region, info.profile.gpu.vram_mib)
+					.contains(&(scope, tier))
+					&& key == price_index::price_key::<T>(info.price_per_unit),
+				"index entry under the wrong key"
+			);
+		}
+		let mut deadlines = 0u32;
+		for (deadline, provider, ()) in LivenessDeadlines::<T>::iter() {
+			deadlines = deadlines.saturating_add(1);
+			let info = Providers::<T>::get(&provider).ok_or("deadline of unknown provider")?;
+			ensure!(
+				info.status == Status::Online && info.heartbeat_deadline == deadline,
+				"stale liveness deadline"
+			);
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> ProviderRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn cheapest(
+		requirements: &Requirements,
+		max_price_per_unit: BalanceOf<T>,
+		count: u32,
+		exclude: &[T::AccountId],
+	) -> Vec<Candidate<T::AccountId, BalanceOf<T>>> {
+		price_index::cheapest::<T>(requirements, max_price_per_unit, count, exclude)
+	}
+
+	fn provider_of_worker(worker: &T::AccountId) -> Option<T::AccountId> {
+		Workers::<T>::get(worker)
+	}
+
+	fn worker_of(provider: &T::AccountId) -> Option<T::AccountId> {
+		Providers::<T>::get(provider).map(|info| info.worker)
+	}
+
+	fn job_assigned(provider: &T::AccountId) -> DispatchResult {
+		let mut active_jobs = 0;
+		Self::mutate_provider(provider, |info| {
+			ensure!(info.indexed, Error::<T>::NotMatchable);
+			info.active_jobs = info.active_jobs.saturating_add(1);
+			active_jobs = info.active_jobs;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::JobAssigned { provider: provider.clone(), active_jobs });
+		Ok(())
+	}
+
+	fn job_released(provider: &T::AccountId) -> DispatchResult {
+		let mut active_jobs = 0;
+		Self::mutate_provider(provider, |info| {
+			ensure!(info.active_jobs > 0, Error::<T>::NoActiveJobs);
+			info.active_jobs = info.active_jobs.saturating_sub(1);
+			active_jobs = info.active_jobs;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::JobReleased { provider: provider.clone(), active_jobs });
+		Ok(())
+	}
+}
+
+impl<T: Config> ReputationRecorder<T::AccountId> for Pallet<T> {
+	fn record(provider: &T::AccountId, outcome: Outcome) {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut score = 0;
+		let recorded = Self::mutate_provider(provider, |info| {
+			info.reputation =
+				reputation::apply(&info.reputation, outcome, now, T::ReputationHalfLife::get());
+			score = info.reputation.score;
+			Ok(())
+		});
+		// An outcome for a provider that has since deregistered has no record left to move.
+		if recorded.is_ok() {
+			Self::deposit_event(Event::ReputationChanged {
+				provider: provider.clone(),
+				outcome,
+				score,
+			});
+		}
+	}
+}
+
+impl<T: Config> AttestationRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
+	fn set_attested(provider: &T::AccountId, until: Option<BlockNumberFor<T>>) -> DispatchResult {
+		Self::mutate_provider(provider, |info| {
+			info.attested_until = until;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::AttestationSet { provider: provider.clone(), until });
+		Ok(())
+	}
+}
+
+impl<T: Config> StakeObserver<T::AccountId> for Pallet<T> {
+	fn stake_changed(who: &T::AccountId) {
+		// Not a provider (yet): nothing to re-check. `register` checks the bond itself.
+		let _ = Self::mutate_provider(who, |_| Ok(()));
+	}
+
+	fn fraud_proven(who: &T::AccountId) {
+		let now = frame_system::Pallet::<T>::block_number();
+		Banned::<T>::insert(who, now);
+		Self::deposit_event(Event::Banned { provider: who.clone() });
+		let mut was_online = false;
+		let _ = Self::mutate_provider(who, |info| {
+			if info.status == Status::Online {
+				was_online = true;
+				LivenessDeadlines::<T>::remove(info.heartbeat_deadline, who);
+				info.status = Status::Offline;
+			}
+			Ok(())
+		});
+		if was_online {
+			Self::deposit_event(Event::WentOffline {
+				provider: who.clone(),
+				reason: OfflineReason::Banned,
+			});
+		}
+	}
+}
+
+/// The weight of [`ProviderRegistry::cheapest`] and of the other trait functions, for the
+/// pallets that call them.
+impl<T: Config> Pallet<T> {
+	/// Worst-case weight of one matching query.
+	pub fn cheapest_weight() -> Weight {
+		T::WeightInfo::cheapest()
+	}
+}

@@ -1,0 +1,182 @@
+//! A runtime with only `frame_system` and this pallet; the stake pallet is replaced by
+//! [`MockStake`], whose bonds and slashes the tests set and read directly.
+
+use crate as pallet_providers;
+use crate::{types::*, HardwareProfileOf};
+use core::cell::RefCell;
+use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use sp_runtime::{BoundedVec, BuildStorage, DispatchError};
+use std::collections::BTreeMap;
+use tessera_primitives::market::{Region, SlashOutcome, SlashReason, Slashing, StakeInfo};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Providers: pallet_providers,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = sp_runtime::traits::IdentityLookup<AccountId>;
+}
+
+/// Bond needed per GPU offered.
+pub const MIN_BOND_PER_GPU: Balance = 100;
+pub const HEARTBEAT_INTERVAL: u64 = 10;
+pub const HEARTBEAT_TIMEOUT: u64 = 30;
+pub const MAX_LIVENESS_CHECKS: u32 = 3;
+pub const MAX_INDEX_SCAN: u32 = 8;
+pub const HALF_LIFE: u64 = 1_000;
+
+parameter_types! {
+	pub const HeartbeatInterval: u64 = HEARTBEAT_INTERVAL;
+	pub const HeartbeatTimeout: u64 = HEARTBEAT_TIMEOUT;
+	pub const ReputationHalfLife: u64 = HALF_LIFE;
+}
+
+thread_local! {
+	static BONDS: RefCell<BTreeMap<AccountId, Balance>> = const { RefCell::new(BTreeMap::new()) };
+	static SLASHES: RefCell<Vec<(AccountId, SlashReason)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Stands in for the stake pallet.
+pub struct MockStake;
+
+impl MockStake {
+	pub fn set_bond(who: AccountId, amount: Balance) {
+		BONDS.with(|b| b.borrow_mut().insert(who, amount));
+	}
+	/// Slashes recorded so far, oldest first.
+	pub fn slashes() -> Vec<(AccountId, SlashReason)> {
+		SLASHES.with(|s| s.borrow().clone())
+	}
+}
+
+impl StakeInfo<AccountId, Balance> for MockStake {
+	fn bonded(who: &AccountId) -> Balance {
+		BONDS.with(|b| b.borrow().get(who).copied().unwrap_or(0))
+	}
+	fn minimum_bond(gpus: u32) -> Balance {
+		MIN_BOND_PER_GPU * Balance::from(gpus)
+	}
+}
+
+impl Slashing<AccountId, Balance> for MockStake {
+	fn slash(
+		who: &AccountId,
+		reason: SlashReason,
+		_harmed: Option<&AccountId>,
+		_watcher: Option<&AccountId>,
+	) -> Result<SlashOutcome<Balance>, DispatchError> {
+		SLASHES.with(|s| s.borrow_mut().push((*who, reason)));
+		// A tenth of the bond, all to the treasury: enough for the registry's tests, which only
+		// check that the slash was asked for and that a lower bond is noticed.
+		let bond = Self::bonded(who);
+		let slashed = bond / 10;
+		Self::set_bond(*who, bond - slashed);
+		Ok(SlashOutcome { slashed, to_treasury: slashed, ..Default::default() })
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for MockStake {
+	fn bond(who: &AccountId, gpus: u32) {
+		Self::set_bond(*who, Self::minimum_bond(gpus));
+	}
+}
+
+impl pallet_providers::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type Stake = MockStake;
+	type MaxModelLen = ConstU32<64>;
+	type MaxEndpointLen = ConstU32<128>;
+	type MaxJobSlots = ConstU32<4>;
+	type HeartbeatInterval = HeartbeatInterval;
+	type HeartbeatTimeout = HeartbeatTimeout;
+	type MaxLivenessChecksPerBlock = ConstU32<MAX_LIVENESS_CHECKS>;
+	type MaxIndexScan = ConstU32<MAX_INDEX_SCAN>;
+	type ReputationHalfLife = ReputationHalfLife;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockStake;
+}
+
+/// A profile: `count` cards of `vram_gib` GiB in `region`, 100 int8 TOPS and 50 fp16 TFLOPS
+/// each.
+pub fn profile(vram_gib: u32, count: u32, region: Region) -> HardwareProfileOf<Test> {
+	HardwareProfile {
+		gpu: GpuSpec {
+			model: BoundedVec::truncate_from(b"NVIDIA GeForce RTX 4090".to_vec()),
+			vram_mib: vram_gib * 1024,
+			count,
+			fp16_tflops: 50,
+			int8_tops: 100,
+		},
+		cpu_cores: 16,
+		ram_mib: 64 * 1024,
+		disk_gib: 1_000,
+		bandwidth_mbps: 1_000,
+		region,
+	}
+}
+
+pub fn endpoint(url: &str) -> BoundedVec<u8, ConstU32<128>> {
+	BoundedVec::truncate_from(url.as_bytes().to_vec())
+}
+
+/// The worker key of provider `p` in these tests.
+pub fn worker_of(p: AccountId) -> AccountId {
+	p + 1_000
+}
+
+#[derive(Default)]
+pub struct ExtBuilder {
+	bonds: Vec<(AccountId, Balance)>,
+}
+
+impl ExtBuilder {
+	/// Gives `who` a bond of `amount` in the mock stake pallet.
+	pub fn bond(mut self, who: AccountId, amount: Balance) -> Self {
+		self.bonds.push((who, amount));
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		BONDS.with(|b| b.borrow_mut().clear());
+		SLASHES.with(|s| s.borrow_mut().clear());
+		for (who, amount) in self.bonds {
+			MockStake::set_bond(who, amount);
+		}
+		let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Runs `test`, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Providers::do_try_state().expect("invariants hold after the test");
+		});
+	}
+}
+
+/// Runs the hooks of blocks up to `n`.
+pub fn run_to_block(n: u64) {
+	use frame_support::traits::Hooks;
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Providers::on_initialize(next);
+		Providers::do_try_state().expect("invariants hold after every block");
+	}
+}

@@ -1,0 +1,236 @@
+//! The market's shared vocabulary: what a provider offers, what a job requires, and the traits
+//! through which the market pallets talk to each other.
+//!
+//! The pallets never name each other. `pallet-providers` implements [`ProviderRegistry`],
+//! [`ReputationRecorder`], [`AttestationRegistry`] and [`StakeObserver`]; `pallet-stake`
+//! implements [`StakeInfo`] and [`Slashing`]; the runtime wires them together. Each pallet's
+//! tests use a mock of the others.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::{DispatchError, DispatchResult};
+
+/// Where a provider's hardware is. Clients that care about latency or data residency ask for
+/// one; the price index keeps one ordered list per region plus one for the whole world.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Region {
+	NorthAmerica,
+	SouthAmerica,
+	Europe,
+	Africa,
+	MiddleEast,
+	Asia,
+	Oceania,
+}
+
+impl Region {
+	/// Every region, in encoding order.
+	pub const ALL: [Region; 7] = [
+		Region::NorthAmerica,
+		Region::SouthAmerica,
+		Region::Europe,
+		Region::Africa,
+		Region::MiddleEast,
+		Region::Asia,
+		Region::Oceania,
+	];
+}
+
+/// The largest reputation score: a provider with a long, clean history.
+pub const REPUTATION_MAX: u32 = 1_000_000;
+/// The score of a new provider, and the value every score decays towards when nothing happens.
+pub const REPUTATION_NEUTRAL: u32 = 500_000;
+
+/// What a job needs from a provider. Every field is a lower bound except `region` (an exact
+/// match when set) and `attestation` (a valid enclave attestation when `true`).
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Requirements {
+	/// Memory of each GPU, in MiB.
+	pub min_vram_mib: u32,
+	/// Number of GPUs.
+	pub min_gpus: u32,
+	/// Measured int8 throughput of each GPU, in TOPS.
+	pub min_int8_tops: u32,
+	/// Measured fp16 throughput of each GPU, in TFLOPS.
+	pub min_fp16_tflops: u32,
+	/// The region the provider must be in; `None` for anywhere.
+	pub region: Option<Region>,
+	/// Least reputation score, out of [`REPUTATION_MAX`].
+	pub min_reputation: u32,
+	/// Whether the provider must hold a valid enclave attestation.
+	pub attestation: bool,
+}
+
+/// A provider the price index offers for a job.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct Candidate<AccountId, Balance> {
+	/// The provider's (cold) account: the one that is paid and slashed.
+	pub provider: AccountId,
+	/// The worker key that acknowledges jobs and signs receipts for it.
+	pub worker: AccountId,
+	/// Its asking price per unit of work.
+	pub price_per_unit: Balance,
+}
+
+/// How a job ended for the provider that ran it; each moves its reputation.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Outcome {
+	/// Delivered on time and accepted.
+	Completed,
+	/// Delivered, but after the deadline or acknowledgement window.
+	Late,
+	/// Not delivered.
+	Failed,
+	/// Proven wrong and slashed.
+	Slashed,
+}
+
+/// Why a provider's stake is slashed. Each reason has its own fraction of the stake.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum SlashReason {
+	/// An invalid proof or a wrong result: also bans the provider.
+	Fraud,
+	/// A result that disagrees with the verified one (replication).
+	Dissent,
+	/// A job not delivered by its deadline.
+	MissedDeadline,
+	/// Heartbeats missed for longer than the registry allows.
+	MissedHeartbeats,
+}
+
+/// Where a slash went. `slashed == to_client + to_watcher + to_treasury`, always.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct SlashOutcome<Balance> {
+	/// Taken from the provider's stake (bonded first, then unbonding).
+	pub slashed: Balance,
+	/// Paid to the harmed client.
+	pub to_client: Balance,
+	/// Paid to the watcher who proved the fault.
+	pub to_watcher: Balance,
+	/// Paid to the treasury account.
+	pub to_treasury: Balance,
+}
+
+/// The provider registry as the jobs pallet sees it.
+pub trait ProviderRegistry<AccountId, Balance> {
+	/// Up to `count` of the cheapest matchable providers that meet `requirements` and ask at most
+	/// `max_price_per_unit`, cheapest first, skipping those in `exclude`. The number of storage
+	/// reads is bounded by the implementation's configuration, not by the number of providers,
+	/// so a job with rare requirements may find fewer than exist.
+	fn cheapest(
+		requirements: &Requirements,
+		max_price_per_unit: Balance,
+		count: u32,
+		exclude: &[AccountId],
+	) -> Vec<Candidate<AccountId, Balance>>;
+
+	/// The provider a worker key signs for.
+	fn provider_of_worker(worker: &AccountId) -> Option<AccountId>;
+
+	/// The worker key of a provider.
+	fn worker_of(provider: &AccountId) -> Option<AccountId>;
+
+	/// A job was assigned to `provider`: it holds one more of its job slots. Refused when the
+	/// provider is not matchable or has no free slot.
+	fn job_assigned(provider: &AccountId) -> DispatchResult;
+
+	/// A job of `provider` ended (settled, failed, re-matched or cancelled): one slot is free.
+	fn job_released(provider: &AccountId) -> DispatchResult;
+}
+
+/// Where the jobs and proofs pallets report how a job went for its provider.
+pub trait ReputationRecorder<AccountId> {
+	/// Moves `provider`'s reputation according to `outcome`.
+	fn record(provider: &AccountId, outcome: Outcome);
+}
+
+/// Where the proofs pallet records that a provider holds a valid enclave attestation.
+pub trait AttestationRegistry<AccountId, BlockNumber> {
+	/// `provider` is attested until block `until` (exclusive); `None` withdraws it.
+	fn set_attested(provider: &AccountId, until: Option<BlockNumber>) -> DispatchResult;
+}
+
+/// The stake a provider has at risk, as the registry and the jobs pallet see it.
+pub trait StakeInfo<AccountId, Balance: PartialOrd> {
+	/// Funds bonded (not counting funds that are unbonding).
+	fn bonded(who: &AccountId) -> Balance;
+	/// The least bond that makes a provider offering `gpus` GPUs matchable.
+	fn minimum_bond(gpus: u32) -> Balance;
+	/// Whether `who`'s bond covers `gpus` GPUs.
+	fn meets_minimum(who: &AccountId, gpus: u32) -> bool {
+		Self::bonded(who) >= Self::minimum_bond(gpus)
+	}
+}
+
+/// Penalising a provider.
+pub trait Slashing<AccountId, Balance> {
+	/// Slashes `who` for `reason`. The slashed amount goes to `harmed` (the client who lost out),
+	/// `watcher` (who proved the fault) and the treasury, in the stake pallet's proportions;
+	/// nothing is created or destroyed. `Fraud` also bans `who`.
+	fn slash(
+		who: &AccountId,
+		reason: SlashReason,
+		harmed: Option<&AccountId>,
+		watcher: Option<&AccountId>,
+	) -> Result<SlashOutcome<Balance>, DispatchError>;
+}
+
+/// What the stake pallet tells the registry.
+pub trait StakeObserver<AccountId> {
+	/// `who`'s bond changed: the registry re-checks whether it is still matchable.
+	fn stake_changed(who: &AccountId);
+	/// `who` was proven to have cheated: the registry bans it for good.
+	fn fraud_proven(who: &AccountId);
+}
+
+impl<AccountId> StakeObserver<AccountId> for () {
+	fn stake_changed(_: &AccountId) {}
+	fn fraud_proven(_: &AccountId) {}
+}
