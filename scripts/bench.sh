@@ -5,6 +5,7 @@
 #   ./scripts/bench.sh pallet_stake ...      # only these
 #   ./scripts/bench.sh --list                # what can be benchmarked
 #   ./scripts/bench.sh --matching            # matching cost with 10 to 100,000 providers
+#   ./scripts/bench.sh --lifecycle           # one whole job against a balance transfer
 #
 # The market pallets' weights are written over `pallets/<name>/src/weights.rs` (with
 # scripts/pallet-weight-template.hbs): commit them. polkadot-sdk's pallets in this runtime use the
@@ -54,6 +55,27 @@ if [ $# -gt 0 ]; then
 	pallets=("$@")
 else
 	mapfile -t pallets < <("$bench_node" benchmark pallet --chain dev --list=pallets | tail -n +2)
+fi
+
+if [ "${1:-}" = "--lifecycle" ]; then
+	# A whole job (post, acknowledge, receipt, accept) and a transfer, measured alike
+	# (docs/benchmarks.md).
+	mkdir -p "$CARGO_TARGET_DIR/weights"
+	for what in "pallet_jobs lifecycle" "pallet_balances transfer_keep_alive"; do
+		read -r pallet extrinsic <<<"$what"
+		step "benchmark $pallet::$extrinsic"
+		"$bench_node" benchmark pallet \
+			--chain dev \
+			--pallet "$pallet" \
+			--extrinsic "$extrinsic" \
+			--extra \
+			--steps 50 \
+			--repeat 20 \
+			--wasm-execution compiled \
+			--heap-pages 4096 \
+			--json-file "$CARGO_TARGET_DIR/weights/$extrinsic.json"
+	done
+	exit 0
 fi
 
 mkdir -p "$CARGO_TARGET_DIR/weights"

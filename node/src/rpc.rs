@@ -1,6 +1,9 @@
 //! The node's own JSON-RPC methods, added to the standard ones `sc-service` serves (chain,
 //! state, author, system, chainHead_v1, ...): `system_accountNextIndex` (nonce that counts the
-//! transaction pool) and `payment_queryInfo` / `payment_queryFeeDetails` (fee estimates).
+//! transaction pool), `payment_queryInfo` / `payment_queryFeeDetails` (fee estimates) and the
+//! market's `market_*` methods ([`market`]).
+
+pub mod market;
 
 use std::sync::Arc;
 
@@ -33,8 +36,10 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: market::TesseraMarketApi<Block>,
 	P: TransactionPool + 'static,
 {
+	use market::{Market, MarketApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
@@ -42,7 +47,8 @@ where
 	let FullDeps { client, pool } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(Market::new(client).into_rpc())?;
 
 	Ok(module)
 }

@@ -2,12 +2,15 @@
 //!
 //! Everything that the runtime, the node and the worker must agree on lives here, so that a
 //! change of, say, the balance type is one edit. [`market`] holds what the market pallets share:
-//! requirements, slash reasons and the traits through which they call each other.
+//! requirements, slash reasons and the traits through which they call each other; [`jobs`] the
+//! job spec, receipts and the verifier trait.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod api;
+pub mod jobs;
 pub mod market;
 
 use sp_runtime::{

@@ -9,7 +9,7 @@
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{DispatchError, DispatchResult};
+use sp_runtime::{DispatchError, DispatchResult, Weight};
 
 /// Where a provider's hardware is. Clients that care about latency or data residency ask for
 /// one; the price index keeps one ordered list per region plus one for the whole world.
@@ -170,6 +170,9 @@ pub trait ProviderRegistry<AccountId, Balance> {
 		count: u32,
 		exclude: &[AccountId],
 	) -> Vec<Candidate<AccountId, Balance>>;
+
+	/// The most [`Self::cheapest`] can weigh, for the calls and hooks that match jobs.
+	fn cheapest_weight() -> Weight;
 
 	/// The provider a worker key signs for.
 	fn provider_of_worker(worker: &AccountId) -> Option<AccountId>;

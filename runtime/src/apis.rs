@@ -1,5 +1,10 @@
 //! The runtime APIs: what the node (consensus, transaction pool, RPC) and clients (through
 //! `state_call`, polkadot.js `api.call`) may ask of the runtime.
+//!
+//! `impl_runtime_apis!` lists every API here in [`RUNTIME_API_VERSIONS`] (the runtime version's
+//! `apis`) and in the metadata (v15 and later), which is how polkadot.js finds them:
+//! `api.call.marketApi.stats()` needs no custom types. The market API's functions live in
+//! [`market`], where the runtime's tests call them.
 
 use alloc::vec::Vec;
 use frame_support::{
@@ -18,11 +23,116 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
-use super::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	VERSION,
+use tessera_primitives::{
+	api::{MarketStats, ProviderView, Quote, QuoteError},
+	jobs::{JobId, JobSpec},
+	market::Requirements,
 };
+
+use super::{
+	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
+	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	TransactionPayment, VERSION,
+};
+
+/// A provider as the market API returns it: its record, reputation now and bond.
+pub type MarketProvider = ProviderView<pallet_providers::ProviderInfoOf<Runtime>, Balance>;
+
+/// A job as the market API returns it: the record as stored.
+pub type MarketJob = pallet_jobs::JobOf<Runtime>;
+
+/// The functions behind [`tessera_primitives::api::MarketApi`], outside `impl_runtime_apis!` so
+/// that the runtime's tests call exactly what the API runs.
+pub mod market {
+	use super::*;
+	use pallet_jobs::Pallet as Jobs;
+	use pallet_providers::Pallet as Providers;
+	use tessera_primitives::{api::MAX_PAGE, market::StakeInfo};
+
+	fn view(
+		info: pallet_providers::ProviderInfoOf<Runtime>,
+		who: &AccountId,
+		reputation: u32,
+	) -> MarketProvider {
+		let bonded = <pallet_stake::Pallet<Runtime> as StakeInfo<AccountId, Balance>>::bonded(who);
+		ProviderView { info, reputation, bonded }
+	}
+
+	/// See [`tessera_primitives::api::MarketApi::provider`].
+	pub fn provider(who: AccountId) -> Option<MarketProvider> {
+		let (info, reputation) = Providers::<Runtime>::provider_with_reputation(&who)?;
+		Some(view(info, &who, reputation))
+	}
+
+	/// See [`tessera_primitives::api::MarketApi::providers`].
+	pub fn providers(
+		start_after: Option<AccountId>,
+		limit: u32,
+		requirements: Option<Requirements>,
+	) -> Vec<(AccountId, MarketProvider)> {
+		Providers::<Runtime>::providers_page(
+			start_after.as_ref(),
+			limit.min(MAX_PAGE),
+			requirements.as_ref(),
+		)
+		.into_iter()
+		.map(|(who, info, reputation)| {
+			let provider = view(info, &who, reputation);
+			(who, provider)
+		})
+		.collect()
+	}
+
+	/// See [`tessera_primitives::api::MarketApi::job`].
+	pub fn job(id: JobId) -> Option<MarketJob> {
+		Jobs::<Runtime>::job_record(id)
+	}
+
+	/// See [`tessera_primitives::api::MarketApi::jobs_by_client`].
+	pub fn jobs_by_client(client: AccountId, start_after: Option<JobId>, limit: u32) -> Vec<JobId> {
+		Jobs::<Runtime>::client_jobs_page(&client, start_after, limit.min(MAX_PAGE))
+	}
+
+	/// See [`tessera_primitives::api::MarketApi::jobs_by_provider`].
+	pub fn jobs_by_provider(
+		provider: AccountId,
+		start_after: Option<JobId>,
+		limit: u32,
+	) -> Vec<JobId> {
+		Jobs::<Runtime>::provider_jobs_page(&provider, start_after, limit.min(MAX_PAGE))
+	}
+
+	/// See [`tessera_primitives::api::MarketApi::quote`].
+	pub fn quote(
+		spec: JobSpec<Balance, BlockNumber>,
+	) -> Result<Quote<AccountId, Balance>, QuoteError> {
+		Jobs::<Runtime>::quote(&spec).map_err(|error| {
+			// A pallet error carries its variant's name until it is encoded; keep it.
+			let name: &'static str = error.into();
+			QuoteError::InvalidSpec { error, name: name.as_bytes().to_vec() }
+		})
+	}
+
+	/// See [`tessera_primitives::api::MarketApi::stats`].
+	pub fn stats() -> MarketStats<Balance> {
+		let online = Providers::<Runtime>::online_stats();
+		let jobs = Jobs::<Runtime>::job_stats();
+		MarketStats {
+			providers: Providers::<Runtime>::provider_count(),
+			providers_online: online.providers,
+			gpus_online: online.gpus,
+			jobs_posted: Jobs::<Runtime>::jobs_posted(),
+			jobs_queued: jobs.queued,
+			jobs_active: jobs.active,
+			jobs_completed: jobs.completed,
+			jobs_failed: jobs.failed,
+			jobs_cancelled: jobs.cancelled,
+			jobs_expired: jobs.expired,
+			escrowed: jobs.escrowed,
+			queue_length: Jobs::<Runtime>::queue_length(),
+		}
+	}
+}
 
 impl_runtime_apis! {
 	impl sp_api::Core<Block> for Runtime {
@@ -198,6 +308,48 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl tessera_primitives::api::MarketApi<Block, AccountId, Balance, BlockNumber, MarketProvider, MarketJob>
+		for Runtime
+	{
+		fn provider(who: AccountId) -> Option<MarketProvider> {
+			market::provider(who)
+		}
+
+		fn providers(
+			start_after: Option<AccountId>,
+			limit: u32,
+			requirements: Option<Requirements>,
+		) -> Vec<(AccountId, MarketProvider)> {
+			market::providers(start_after, limit, requirements)
+		}
+
+		fn job(id: JobId) -> Option<MarketJob> {
+			market::job(id)
+		}
+
+		fn jobs_by_client(client: AccountId, start_after: Option<JobId>, limit: u32) -> Vec<JobId> {
+			market::jobs_by_client(client, start_after, limit)
+		}
+
+		fn jobs_by_provider(
+			provider: AccountId,
+			start_after: Option<JobId>,
+			limit: u32,
+		) -> Vec<JobId> {
+			market::jobs_by_provider(provider, start_after, limit)
+		}
+
+		fn quote(
+			spec: JobSpec<Balance, BlockNumber>,
+		) -> Result<Quote<AccountId, Balance>, QuoteError> {
+			market::quote(spec)
+		}
+
+		fn stats() -> MarketStats<Balance> {
+			market::stats()
 		}
 	}
 

@@ -21,6 +21,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_providers, Providers]
 	[pallet_stake, Stake]
+	[pallet_jobs, Jobs]
 );
 
 /// The benchmarks this runtime has, and the storage items they touch.

@@ -209,6 +209,42 @@ impl pallet_stake::Config for Runtime {
 	type BenchmarkHelper = MarketBenchmarks;
 }
 
+parameter_types! {
+	/// 2% of every payment to a provider goes to the treasury.
+	pub const ProtocolFee: Perbill = Perbill::from_percent(2);
+	/// A worker has 2 minutes to acknowledge a job assigned to it.
+	pub const AckTimeout: BlockNumber = 2 * MINUTES;
+	/// A job's deadline is at least 5 minutes...
+	pub const MinDeadline: BlockNumber = 5 * MINUTES;
+	/// ...and at most 30 days after it is posted.
+	pub const MaxDeadline: BlockNumber = 30 * DAYS;
+	/// Until the proofs pallet lands, receipts are accepted a minute after they are submitted.
+	pub const ChallengeWindow: BlockNumber = MINUTES;
+}
+
+impl pallet_jobs::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = Providers;
+	type Slasher = Stake;
+	type Verifier = pallet_jobs::verifier::AcceptAfterWindow<Runtime, ChallengeWindow>;
+	type Treasury = TreasuryAccount;
+	type ProtocolFee = ProtocolFee;
+	type MaxReplicas = ConstU32<8>;
+	type AckTimeout = AckTimeout;
+	type MinDeadline = MinDeadline;
+	type MaxDeadline = MaxDeadline;
+	type MaxQueued = ConstU32<1024>;
+	/// Up to 64 timeouts (acknowledgements, deadlines, verdicts, expiries) handled per block.
+	type MaxTimeoutsPerBlock = ConstU32<64>;
+	/// The hook retries 4 queued jobs per block, oldest first, round robin.
+	type MaxQueueMatchesPerBlock = ConstU32<4>;
+	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
 /// Sets up each market pallet's benchmarks with the real neighbouring pallets, so that the
 /// weights include what the neighbours do (a slash inside the liveness hook, a re-index inside a
 /// bond).
@@ -232,25 +268,58 @@ impl pallet_providers::BenchmarkHelper<AccountId> for MarketBenchmarks {
 }
 
 #[cfg(feature = "runtime-benchmarks")]
+impl pallet_jobs::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn providers(count: u32, max_price: u128) -> alloc::vec::Vec<(AccountId, AccountId)> {
+		(0..count)
+			.map(|i| {
+				let provider: AccountId = frame_benchmarking::account("jobs-provider", i, 0);
+				let worker: AccountId = frame_benchmarking::account("jobs-worker", i, 0);
+				<MarketBenchmarks as pallet_providers::BenchmarkHelper<AccountId>>::bond(
+					&provider, 8,
+				);
+				let registered = Providers::register(
+					RuntimeOrigin::signed(provider.clone()),
+					benchmark_profile(),
+					max_price,
+					16,
+					sp_runtime::BoundedVec::truncate_from(b"https://gpu.example.org".to_vec()),
+					worker.clone(),
+				);
+				assert!(registered.is_ok(), "benchmark registration: {registered:?}");
+				// Workers pay fees up front: give them some.
+				use frame_support::traits::fungible::Mutate;
+				let _ = Balances::mint_into(&worker, crate::UNIT);
+				(provider, worker)
+			})
+			.collect()
+	}
+}
+
+/// Eight H100s in Europe: a provider that fits any job with default requirements.
+#[cfg(feature = "runtime-benchmarks")]
+fn benchmark_profile() -> pallet_providers::HardwareProfileOf<Runtime> {
+	use pallet_providers::{GpuSpec, HardwareProfile};
+	HardwareProfile {
+		gpu: GpuSpec {
+			model: sp_runtime::BoundedVec::truncate_from(b"NVIDIA H100 80GB HBM3".to_vec()),
+			vram_mib: 80 * 1024,
+			count: 8,
+			fp16_tflops: 989,
+			int8_tops: 1_979,
+		},
+		cpu_cores: 64,
+		ram_mib: 1024 * 1024,
+		disk_gib: 8_000,
+		bandwidth_mbps: 10_000,
+		region: tessera_primitives::market::Region::Europe,
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
 impl pallet_stake::BenchmarkHelper<AccountId> for MarketBenchmarks {
 	fn setup_observed(who: &AccountId) {
-		use pallet_providers::{GpuSpec, HardwareProfile};
-		use tessera_primitives::market::Region;
 		let worker: AccountId = frame_benchmarking::account("worker", 0, 0);
-		let profile = HardwareProfile {
-			gpu: GpuSpec {
-				model: sp_runtime::BoundedVec::truncate_from(b"NVIDIA H100 80GB HBM3".to_vec()),
-				vram_mib: 80 * 1024,
-				count: 8,
-				fp16_tflops: 989,
-				int8_tops: 1_979,
-			},
-			cpu_cores: 64,
-			ram_mib: 1024 * 1024,
-			disk_gib: 8_000,
-			bandwidth_mbps: 10_000,
-			region: Region::Europe,
-		};
+		let profile = benchmark_profile();
 		let registered = Providers::register(
 			RuntimeOrigin::signed(who.clone()),
 			profile,

@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("tessera"),
 	impl_name: Cow::Borrowed("tessera-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -164,7 +164,12 @@ mod runtime {
 
 	#[runtime::pallet_index(41)]
 	pub type Stake = pallet_stake;
+
+	#[runtime::pallet_index(42)]
+	pub type Jobs = pallet_jobs;
 }
 
+#[cfg(test)]
+mod market_api_tests;
 #[cfg(test)]
 mod tests;

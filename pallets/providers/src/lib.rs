@@ -172,6 +172,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ProviderCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
+	/// Providers online and the GPUs they offer, for the market's statistics.
+	#[pallet::storage]
+	pub type Online<T: Config> = StorageValue<_, OnlineStats, ValueQuery>;
+
 	/// Matchable providers by `(region or anywhere, memory tier, (price, provider))`, cheapest
 	/// first within a `(region, tier)` prefix. See [`price_index`].
 	#[pallet::storage]
@@ -358,6 +362,7 @@ pub mod pallet {
 			Self::sync_index(&provider, &before, &mut info);
 			LivenessDeadlines::<T>::insert(deadline, &provider, ());
 			Workers::<T>::insert(&worker, &provider);
+			Self::count_online(None, Some(&info));
 			Providers::<T>::insert(&provider, info);
 			ProviderCount::<T>::mutate(|count| *count = count.saturating_add(1));
 			Self::deposit_event(Event::Registered { provider, worker, price_per_unit });
@@ -542,6 +547,7 @@ pub mod pallet {
 				LivenessDeadlines::<T>::remove(info.heartbeat_deadline, &provider);
 			}
 			Workers::<T>::remove(&info.worker);
+			Self::count_online(Some(&info), None);
 			Providers::<T>::remove(&provider);
 			ProviderCount::<T>::mutate(|count| *count = count.saturating_sub(1));
 			Self::deposit_event(Event::Deregistered { provider });
@@ -560,8 +566,35 @@ impl<T: Config> Pallet<T> {
 		let before = info.clone();
 		change(&mut info)?;
 		Self::sync_index(provider, &before, &mut info);
+		Self::count_online(Some(&before), Some(&info));
 		Providers::<T>::insert(provider, info);
 		Ok(())
+	}
+
+	/// Moves the [`Online`] counters from what `before` counted to what `after` counts (`None`
+	/// for a provider that is not registered).
+	pub(crate) fn count_online(
+		before: Option<&ProviderInfoOf<T>>,
+		after: Option<&ProviderInfoOf<T>>,
+	) {
+		let gpus = |info: Option<&ProviderInfoOf<T>>| match info {
+			Some(info) if info.status == Status::Online => Some(info.profile.gpu.count),
+			_ => None,
+		};
+		let (was, is) = (gpus(before), gpus(after));
+		if was == is {
+			return;
+		}
+		Online::<T>::mutate(|online| {
+			if let Some(count) = was {
+				online.providers = online.providers.saturating_sub(1);
+				online.gpus = online.gpus.saturating_sub(count);
+			}
+			if let Some(count) = is {
+				online.providers = online.providers.saturating_add(1);
+				online.gpus = online.gpus.saturating_add(count);
+			}
+		});
 	}
 
 	/// Whether `info` should be in the price index: online, a free job slot, and a bond that
@@ -642,14 +675,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn check_endpoint(endpoint: &[u8]) -> DispatchResult {
-		let host = endpoint
-			.strip_prefix(b"https://")
-			.or_else(|| endpoint.strip_prefix(b"http://"))
-			.ok_or(Error::<T>::InvalidEndpoint)?;
-		ensure!(
-			!host.is_empty() && host.iter().all(|b| b.is_ascii_graphic()),
-			Error::<T>::InvalidEndpoint
-		);
+		ensure!(tessera_primitives::jobs::is_http_url(endpoint), Error::<T>::InvalidEndpoint);
 		Ok(())
 	}
 
@@ -668,14 +694,20 @@ impl<T: Config> Pallet<T> {
 	///   carry the record's figures;
 	/// - no offline or banned provider is in the index, and no provider is over its job slots;
 	/// - every index entry belongs to an indexed record;
-	/// - `Workers` and the records point at each other; `ProviderCount` counts the records;
+	/// - `Workers` and the records point at each other; `ProviderCount` counts the records and
+	///   `Online` the online ones and their GPUs;
 	/// - every online provider has exactly its deadline in `LivenessDeadlines`, and every
 	///   deadline belongs to an online provider.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut count = 0u32;
+		let mut online = OnlineStats::default();
 		for (provider, info) in Providers::<T>::iter() {
 			count = count.saturating_add(1);
+			if info.status == Status::Online {
+				online.providers = online.providers.saturating_add(1);
+				online.gpus = online.gpus.saturating_add(info.profile.gpu.count);
+			}
 			ensure!(
 				Workers::<T>::get(&info.worker).as_ref() == Some(&provider),
 				"worker key does not point back at its provider"
@@ -705,6 +737,7 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(count == ProviderCount::<T>::get(), "ProviderCount disagrees with records");
+		ensure!(online == Online::<T>::get(), "Online disagrees with records");
 		for (worker, provider) in Workers::<T>::iter() {
 			let info = Providers::<T>::get(&provider).ok_or("worker of unknown provider")?;
 			ensure!(info.worker == worker, "stale worker key");
@@ -741,6 +774,10 @@ impl<T: Config> ProviderRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		exclude: &[T::AccountId],
 	) -> Vec<Candidate<T::AccountId, BalanceOf<T>>> {
 		price_index::cheapest::<T>(requirements, max_price_per_unit, count, exclude)
+	}
+
+	fn cheapest_weight() -> Weight {
+		T::WeightInfo::cheapest()
 	}
 
 	fn provider_of_worker(worker: &T::AccountId) -> Option<T::AccountId> {
@@ -836,11 +873,73 @@ impl<T: Config> StakeObserver<T::AccountId> for Pallet<T> {
 	}
 }
 
-/// The weight of [`ProviderRegistry::cheapest`] and of the other trait functions, for the
-/// pallets that call them.
+/// Query helpers for the market runtime API (`tessera_primitives::api::MarketApi`): read-only
+/// views of the registry for dApps and the node's `market_*` RPC. Nothing on chain calls them,
+/// so they carry no weight.
 impl<T: Config> Pallet<T> {
-	/// Worst-case weight of one matching query.
-	pub fn cheapest_weight() -> Weight {
-		T::WeightInfo::cheapest()
+	/// `who`'s record and its reputation now (after decay).
+	pub fn provider_with_reputation(who: &T::AccountId) -> Option<(ProviderInfoOf<T>, u32)> {
+		let info = Providers::<T>::get(who)?;
+		let score = Self::current_reputation(&info);
+		Some((info, score))
+	}
+
+	/// Up to `limit` registered providers in storage order, starting after `start_after`, with
+	/// their reputation now; with `requirements`, only those whose record meets them (see
+	/// [`Self::meets_requirements`]). Reads until `limit` are found or the map ends.
+	pub fn providers_page(
+		start_after: Option<&T::AccountId>,
+		limit: u32,
+		requirements: Option<&Requirements>,
+	) -> Vec<(T::AccountId, ProviderInfoOf<T>, u32)> {
+		let iter = match start_after {
+			Some(last) => Providers::<T>::iter_from(Providers::<T>::hashed_key_for(last)),
+			None => Providers::<T>::iter(),
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		iter.filter_map(|(who, info)| {
+			let score = Self::current_reputation(&info);
+			let fits = requirements.is_none_or(|r| Self::meets_requirements(&info, score, r, now));
+			fits.then_some((who, info, score))
+		})
+		.take(limit as usize)
+		.collect()
+	}
+
+	/// Whether `info`, with reputation `score` now, meets `requirements` at block `now`: the
+	/// same test as the price index's ([`price_index::fits`]), plus the region, which the index
+	/// answers by its layout instead. Status, job slots and bond are not looked at.
+	pub fn meets_requirements(
+		info: &ProviderInfoOf<T>,
+		score: u32,
+		requirements: &Requirements,
+		now: BlockNumberFor<T>,
+	) -> bool {
+		let gpu = &info.profile.gpu;
+		requirements.region.is_none_or(|region| region == info.profile.region)
+			&& gpu.vram_mib >= requirements.min_vram_mib
+			&& gpu.count >= requirements.min_gpus
+			&& gpu.int8_tops >= requirements.min_int8_tops
+			&& gpu.fp16_tflops >= requirements.min_fp16_tflops
+			&& (!requirements.attestation || info.attested_until.is_some_and(|until| until > now))
+			&& score >= requirements.min_reputation
+	}
+
+	/// Number of registered providers.
+	pub fn provider_count() -> u32 {
+		ProviderCount::<T>::get()
+	}
+
+	/// Providers online and their GPUs.
+	pub fn online_stats() -> OnlineStats {
+		Online::<T>::get()
+	}
+
+	fn current_reputation(info: &ProviderInfoOf<T>) -> u32 {
+		reputation::current(
+			&info.reputation,
+			frame_system::Pallet::<T>::block_number(),
+			T::ReputationHalfLife::get(),
+		)
 	}
 }

@@ -61,6 +61,7 @@ fn expire<T: Config>(provider: &T::AccountId, deadline: BlockNumberFor<T>) {
 	let before = info.clone();
 	info.status = Status::Offline;
 	Pallet::<T>::sync_index(provider, &before, &mut info);
+	Pallet::<T>::count_online(Some(&before), Some(&info));
 	Providers::<T>::insert(provider, &info);
 	Pallet::<T>::deposit_event(Event::WentOffline {
 		provider: provider.clone(),

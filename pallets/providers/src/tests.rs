@@ -1,6 +1,6 @@
 use crate::{
-	mock::*, price_index, Error, Event, HardwareProfileOf, OfflineReason, ProviderInfoOf, Status,
-	WeightInfo,
+	mock::*, price_index, Error, Event, HardwareProfileOf, OfflineReason, OnlineStats,
+	ProviderInfoOf, Status, WeightInfo,
 };
 use frame_support::{assert_noop, assert_ok, dispatch::Pays};
 use sp_runtime::BoundedVec;
@@ -65,6 +65,7 @@ fn register_records_the_provider_and_indexes_it_when_bonded() {
 		assert!(info.indexed);
 		assert_eq!(crate::Workers::<Test>::get(worker_of(ALICE)), Some(ALICE));
 		assert_eq!(crate::ProviderCount::<Test>::get(), 1);
+		assert_eq!(crate::Online::<Test>::get(), OnlineStats { providers: 1, gpus: 1 });
 		System::assert_has_event(
 			Event::MatchableChanged { provider: ALICE, matchable: true }.into(),
 		);
@@ -170,6 +171,7 @@ fn update_profile_moves_the_index_entry() {
 		let info = info(ALICE);
 		assert_eq!(info.max_jobs, 4);
 		assert_eq!(info.profile.region, Asia);
+		assert_eq!(crate::Online::<Test>::get(), OnlineStats { providers: 1, gpus: 8 });
 		assert_eq!(matched(&need_80, 100, 1), vec![ALICE]);
 		let in_europe = Requirements { region: Some(Europe), ..any() };
 		assert!(matched(&in_europe, 100, 1).is_empty());
@@ -302,6 +304,7 @@ fn go_offline_and_online() {
 			Event::WentOffline { provider: ALICE, reason: OfflineReason::Requested }.into(),
 		);
 		assert_eq!(info(ALICE).status, Status::Offline);
+		assert_eq!(crate::Online::<Test>::get(), OnlineStats::default());
 		assert!(matched(&any(), 100, 1).is_empty());
 		assert_noop!(
 			Providers::go_offline(RuntimeOrigin::signed(ALICE)),

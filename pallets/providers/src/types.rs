@@ -187,3 +187,24 @@ pub struct IndexEntry<AccountId, BlockNumber> {
 	/// Its reputation, with the block it was last moved (decay is applied when read).
 	pub reputation: Reputation<BlockNumber>,
 }
+
+/// How many providers are online, and the GPUs they offer together.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct OnlineStats {
+	/// Providers online.
+	pub providers: u32,
+	/// Their GPUs.
+	pub gpus: u32,
+}

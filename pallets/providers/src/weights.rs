@@ -77,6 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Online` (r:1 w:1)
+	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::ProviderCount` (r:1 w:1)
 	/// Proof: `Providers::ProviderCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
@@ -87,10 +89,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `201`
 		//  Estimated: `3954`
-		// Minimum execution time: 30_976_000 picoseconds.
-		Weight::from_parts(32_649_000, 3954)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 29_124_000 picoseconds.
+		Weight::from_parts(31_456_000, 3954)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
@@ -102,10 +104,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn update_profile() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `833`
+		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 29_794_000 picoseconds.
-		Weight::from_parts(31_667_000, 3954)
+		// Minimum execution time: 27_471_000 picoseconds.
+		Weight::from_parts(29_383_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -119,10 +121,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn set_price() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `833`
+		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 29_053_000 picoseconds.
-		Weight::from_parts(30_506_000, 3954)
+		// Minimum execution time: 27_170_000 picoseconds.
+		Weight::from_parts(28_873_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -138,27 +140,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn set_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `902`
+		//  Measured:  `929`
 		//  Estimated: `3954`
-		// Minimum execution time: 28_202_000 picoseconds.
-		Weight::from_parts(29_895_000, 3954)
+		// Minimum execution time: 26_820_000 picoseconds.
+		Weight::from_parts(28_903_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Online` (r:1 w:1)
+	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:0 w:1)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn go_offline() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `638`
+		//  Measured:  `665`
 		//  Estimated: `3954`
-		// Minimum execution time: 20_851_000 picoseconds.
-		Weight::from_parts(22_132_000, 3954)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Minimum execution time: 20_821_000 picoseconds.
+		Weight::from_parts(22_293_000, 3954)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Banned` (r:1 w:0)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
@@ -168,18 +172,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Online` (r:1 w:1)
+	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:0 w:1)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn go_online() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `767`
+		//  Measured:  `794`
 		//  Estimated: `3954`
-		// Minimum execution time: 28_763_000 picoseconds.
-		Weight::from_parts(30_806_000, 3954)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Minimum execution time: 28_001_000 picoseconds.
+		Weight::from_parts(30_435_000, 3954)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
@@ -189,15 +195,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `707`
+		//  Measured:  `734`
 		//  Estimated: `3954`
-		// Minimum execution time: 17_637_000 picoseconds.
-		Weight::from_parts(19_069_000, 3954)
+		// Minimum execution time: 16_715_000 picoseconds.
+		Weight::from_parts(18_017_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Online` (r:1 w:1)
+	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::ProviderCount` (r:1 w:1)
 	/// Proof: `Providers::ProviderCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:0 w:1)
@@ -208,12 +216,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `638`
+		//  Measured:  `665`
 		//  Estimated: `3954`
-		// Minimum execution time: 23_605_000 picoseconds.
-		Weight::from_parts(25_077_000, 3954)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 22_654_000 picoseconds.
+		Weight::from_parts(24_046_000, 3954)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Providers::LivenessCursor` (r:1 w:1)
 	/// Proof: `Providers::LivenessCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -221,6 +229,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:64 w:64)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Online` (r:1 w:1)
+	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:64 w:64)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -228,7 +238,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:128)
@@ -237,15 +247,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 64]`.
 	fn on_initialize(p: u32, _b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `507 + p * (770 ±0)`
+		//  Measured:  `540 + p * (770 ±0)`
 		//  Estimated: `17201 + p * (3164 ±0)`
-		// Minimum execution time: 9_114_000 picoseconds.
-		Weight::from_parts(9_254_000, 17201)
-			// Standard Error: 192_240
-			.saturating_add(Weight::from_parts(80_935_397, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 7_872_000 picoseconds.
+		Weight::from_parts(7_942_000, 17201)
+			// Standard Error: 118_284
+			.saturating_add(Weight::from_parts(74_334_002, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3164).saturating_mul(p.into()))
 	}
@@ -259,8 +269,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9897`
 		//  Estimated: `206627`
-		// Minimum execution time: 556_120_000 picoseconds.
-		Weight::from_parts(589_740_000, 206627)
+		// Minimum execution time: 517_302_000 picoseconds.
+		Weight::from_parts(554_977_000, 206627)
 			.saturating_add(T::DbWeight::get().reads(144_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
@@ -273,10 +283,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn job_assigned() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `833`
+		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 20_751_000 picoseconds.
-		Weight::from_parts(22_053_000, 3954)
+		// Minimum execution time: 19_810_000 picoseconds.
+		Weight::from_parts(21_502_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -290,10 +300,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn job_released() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `800`
+		//  Measured:  `827`
 		//  Estimated: `3954`
-		// Minimum execution time: 22_624_000 picoseconds.
-		Weight::from_parts(24_066_000, 3954)
+		// Minimum execution time: 21_482_000 picoseconds.
+		Weight::from_parts(22_634_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -307,10 +317,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn record_outcome() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `833`
+		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 21_532_000 picoseconds.
-		Weight::from_parts(22_804_000, 3954)
+		// Minimum execution time: 20_210_000 picoseconds.
+		Weight::from_parts(21_772_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -324,15 +334,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn stake_changed() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `833`
+		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 18_908_000 picoseconds.
-		Weight::from_parts(20_120_000, 3954)
+		// Minimum execution time: 18_097_000 picoseconds.
+		Weight::from_parts(19_800_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Online` (r:1 w:1)
+	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Banned` (r:0 w:1)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
@@ -341,93 +353,93 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn fraud_proven() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `638`
+		//  Measured:  `665`
 		//  Estimated: `3954`
-		// Minimum execution time: 21_602_000 picoseconds.
-		Weight::from_parts(22_894_000, 3954)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Minimum execution time: 21_612_000 picoseconds.
+		Weight::from_parts(23_465_000, 3954)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 }
 
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(32_649_000, 3954)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(31_456_000, 3954)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn update_profile() -> Weight {
-		Weight::from_parts(31_667_000, 3954)
+		Weight::from_parts(29_383_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_price() -> Weight {
-		Weight::from_parts(30_506_000, 3954)
+		Weight::from_parts(28_873_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_worker() -> Weight {
-		Weight::from_parts(29_895_000, 3954)
+		Weight::from_parts(28_903_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn go_offline() -> Weight {
-		Weight::from_parts(22_132_000, 3954)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(22_293_000, 3954)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn go_online() -> Weight {
-		Weight::from_parts(30_806_000, 3954)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(30_435_000, 3954)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(19_069_000, 3954)
+		Weight::from_parts(18_017_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn deregister() -> Weight {
-		Weight::from_parts(25_077_000, 3954)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(24_046_000, 3954)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn on_initialize(p: u32, _b: u32, ) -> Weight {
-		Weight::from_parts(9_254_000, 17201)
-			.saturating_add(Weight::from_parts(80_935_397, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
+		Weight::from_parts(7_942_000, 17201)
+			.saturating_add(Weight::from_parts(74_334_002, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(p.into())))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3164).saturating_mul(p.into()))
 	}
 	fn cheapest() -> Weight {
-		Weight::from_parts(589_740_000, 206627)
+		Weight::from_parts(554_977_000, 206627)
 			.saturating_add(ParityDbWeight::get().reads(144_u64))
 	}
 	fn job_assigned() -> Weight {
-		Weight::from_parts(22_053_000, 3954)
+		Weight::from_parts(21_502_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn job_released() -> Weight {
-		Weight::from_parts(24_066_000, 3954)
+		Weight::from_parts(22_634_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn record_outcome() -> Weight {
-		Weight::from_parts(22_804_000, 3954)
+		Weight::from_parts(21_772_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn stake_changed() -> Weight {
-		Weight::from_parts(20_120_000, 3954)
+		Weight::from_parts(19_800_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn fraud_proven() -> Weight {
-		Weight::from_parts(22_894_000, 3954)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+		Weight::from_parts(23_465_000, 3954)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 }

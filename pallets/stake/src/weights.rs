@@ -62,7 +62,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
@@ -73,17 +73,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn bond() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `437`
+		//  Measured:  `464`
 		//  Estimated: `3954`
-		// Minimum execution time: 68_332_000 picoseconds.
-		Weight::from_parts(71_627_000, 3954)
+		// Minimum execution time: 64_015_000 picoseconds.
+		Weight::from_parts(66_489_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
@@ -94,10 +94,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `612`
+		//  Measured:  `639`
 		//  Estimated: `3954`
-		// Minimum execution time: 69_454_000 picoseconds.
-		Weight::from_parts(72_699_000, 3954)
+		// Minimum execution time: 65_297_000 picoseconds.
+		Weight::from_parts(69_955_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -111,10 +111,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `858`
+		//  Measured:  `885`
 		//  Estimated: `3954`
-		// Minimum execution time: 29_074_000 picoseconds.
-		Weight::from_parts(30_806_000, 3954)
+		// Minimum execution time: 26_931_000 picoseconds.
+		Weight::from_parts(28_883_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -129,19 +129,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 16]`.
 	fn rebond(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `558 + c * (20 ±0)`
+		//  Measured:  `585 + c * (20 ±0)`
 		//  Estimated: `3954`
-		// Minimum execution time: 25_748_000 picoseconds.
-		Weight::from_parts(27_568_115, 3954)
-			// Standard Error: 554
-			.saturating_add(Weight::from_parts(43_293, 0).saturating_mul(c.into()))
+		// Minimum execution time: 24_366_000 picoseconds.
+		Weight::from_parts(26_209_292, 3954)
+			// Standard Error: 911
+			.saturating_add(Weight::from_parts(44_679, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
@@ -153,12 +153,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 16]`.
 	fn withdraw_unbonded(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `615 + c * (20 ±0)`
+		//  Measured:  `642 + c * (20 ±0)`
 		//  Estimated: `3954`
-		// Minimum execution time: 60_210_000 picoseconds.
-		Weight::from_parts(63_325_957, 3954)
-			// Standard Error: 1_512
-			.saturating_add(Weight::from_parts(43_372, 0).saturating_mul(c.into()))
+		// Minimum execution time: 55_413_000 picoseconds.
+		Weight::from_parts(59_610_843, 3954)
+			// Standard Error: 1_022
+			.saturating_add(Weight::from_parts(48_999, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -168,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 3_985_000 picoseconds.
-		Weight::from_parts(4_396_000, 0)
+		// Minimum execution time: 3_806_000 picoseconds.
+		Weight::from_parts(4_237_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
@@ -179,11 +179,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Online` (r:1 w:1)
+	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Banned` (r:0 w:1)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
@@ -192,51 +194,51 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1282`
+		//  Measured:  `1309`
 		//  Estimated: `8799`
-		// Minimum execution time: 147_861_000 picoseconds.
-		Weight::from_parts(154_791_000, 8799)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(11_u64))
+		// Minimum execution time: 142_713_000 picoseconds.
+		Weight::from_parts(147_460_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
 }
 
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn bond() -> Weight {
-		Weight::from_parts(71_627_000, 3954)
+		Weight::from_parts(66_489_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(72_699_000, 3954)
+		Weight::from_parts(69_955_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(30_806_000, 3954)
+		Weight::from_parts(28_883_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn rebond(c: u32, ) -> Weight {
-		Weight::from_parts(27_568_115, 3954)
-			.saturating_add(Weight::from_parts(43_293, 0).saturating_mul(c.into()))
+		Weight::from_parts(26_209_292, 3954)
+			.saturating_add(Weight::from_parts(44_679, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn withdraw_unbonded(c: u32, ) -> Weight {
-		Weight::from_parts(63_325_957, 3954)
-			.saturating_add(Weight::from_parts(43_372, 0).saturating_mul(c.into()))
+		Weight::from_parts(59_610_843, 3954)
+			.saturating_add(Weight::from_parts(48_999, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(4_396_000, 0)
+		Weight::from_parts(4_237_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(154_791_000, 8799)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(11_u64))
+		Weight::from_parts(147_460_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
 }

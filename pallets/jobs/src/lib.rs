@@ -1,0 +1,867 @@
+//! # Jobs
+//!
+//! The market itself: clients post jobs with their budget held in escrow, the jobs are matched
+//! to the cheapest providers that fit, the providers' workers acknowledge them and submit
+//! receipts, a verifier checks the receipts, and the escrow pays the providers, the protocol fee
+//! and the refund.
+//!
+//! ## Life of a job
+//!
+//! 1. [`Call::post`]: the spec is checked, `max_price_per_unit x units x replicas` plus the
+//!    protocol fee on it is held from the client ([`HoldReason::Escrow`]), and the job is matched
+//!    at once through [`ProviderRegistry::cheapest`]. If fewer providers fit than it needs
+//!    replicas, it waits in the [`Queue`]; each block the hook retries a few queued jobs, until
+//!    one is matched or reaches its deadline and is refunded.
+//! 2. [`Call::acknowledge`]: each assigned provider's worker confirms within
+//!    [`Config::AckTimeout`] blocks. A provider that does not is slashed for a missed deadline,
+//!    never matched to this job again, and its replica is matched to the next cheapest provider
+//!    (or fails if none fits in the time left).
+//! 3. [`Call::submit_receipt`]: the worker reports the output commitment, where the output is
+//!    served and the units it used, by the job's deadline. A provider that misses the deadline
+//!    is slashed and its replica fails.
+//! 4. The receipt goes to [`Config::Verifier`], which names the block at which to ask for its
+//!    verdict; [`Call::challenge`] forwards a dispute to it. Accepted: the provider is paid
+//!    `price x used units` and the treasury the protocol fee on that. Rejected: the provider is
+//!    slashed for fraud (the client receives the client share) and nothing is paid.
+//!    [`Call::accept`] lets the client accept a receipt at once.
+//! 5. When every replica is over, what is left of the escrow goes back to the client.
+//!
+//! Timeouts are kept in [`Timeouts`], by block, so the hook touches only what is due, up to
+//! [`Config::MaxTimeoutsPerBlock`] a block ([`timeouts`]). Money moves only in [`settlement`].
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! Each client's balance on hold for escrow equals the escrow of its open jobs, and their sum is
+//! [`Stats`]' `escrowed`; every unfinished replica is in its provider's [`ProviderJobs`] and has
+//! exactly its one timeout; every queued job is in the [`Queue`] once; the counters of [`Stats`]
+//! agree with the records.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+pub mod settlement;
+pub mod spec;
+#[cfg(test)]
+mod tests;
+pub mod timeouts;
+pub mod types;
+pub mod verifier;
+pub mod weights;
+
+use frame_support::{
+	pallet_prelude::*,
+	traits::fungible::{self, InspectHold, MutateHold},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{traits::Saturating, Perbill};
+use tessera_primitives::{
+	jobs::{JobId, JobSpec, Receipt, Verifier},
+	market::{ProviderRegistry, ReputationRecorder, Slashing},
+};
+
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::jobs";
+
+/// The balance type of [`Config::Currency`].
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A job spec with this runtime's types.
+pub type JobSpecOf<T> = JobSpec<BalanceOf<T>, BlockNumberFor<T>>;
+
+/// A replica with this runtime's types.
+pub type ReplicaOf<T> =
+	Replica<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+/// A job record with this runtime's types.
+pub type JobOf<T> = Job<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	BoundedVec<ReplicaOf<T>, <T as Config>::MaxReplicas>,
+	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxReplicas>,
+>;
+
+/// Sets up what the benchmarks need from the rest of the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers and bonds `count` providers that fit any job with the default requirements
+	/// at a price of at most `max_price`, and returns their (provider, worker) accounts. They
+	/// replace those of an earlier call (`count = 0` leaves none).
+	fn providers(count: u32, max_price: u128) -> alloc::vec::Vec<(AccountId, AccountId)>;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A client's budget for its open jobs.
+		Escrow,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The token escrow is held in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The provider registry: matching, worker keys, job slots and reputation.
+		type Registry: ProviderRegistry<Self::AccountId, BalanceOf<Self>>
+			+ ReputationRecorder<Self::AccountId>;
+
+		/// Slashes providers that miss acknowledgements or deadlines, or cheat.
+		type Slasher: Slashing<Self::AccountId, BalanceOf<Self>>;
+
+		/// Checks receipts.
+		type Verifier: Verifier<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
+
+		/// Receives the protocol fee.
+		type Treasury: Get<Self::AccountId>;
+
+		/// The protocol fee, as a share of each payment to a provider; the client's budget
+		/// holds it on top of the providers' maximum.
+		#[pallet::constant]
+		type ProtocolFee: Get<Perbill>;
+
+		/// Most providers one job may run on.
+		#[pallet::constant]
+		type MaxReplicas: Get<u32>;
+
+		/// Blocks a worker has to acknowledge an assigned job.
+		#[pallet::constant]
+		type AckTimeout: Get<BlockNumberFor<Self>>;
+
+		/// Fewest blocks between posting a job and its deadline.
+		#[pallet::constant]
+		type MinDeadline: Get<BlockNumberFor<Self>>;
+
+		/// Most blocks between posting a job and its deadline.
+		#[pallet::constant]
+		type MaxDeadline: Get<BlockNumberFor<Self>>;
+
+		/// Most jobs waiting in the queue.
+		#[pallet::constant]
+		type MaxQueued: Get<u32>;
+
+		/// Most timeouts handled in one block (the rest wait for the next).
+		#[pallet::constant]
+		type MaxTimeoutsPerBlock: Get<u32>;
+
+		/// Queued jobs the hook tries to match each block.
+		#[pallet::constant]
+		type MaxQueueMatchesPerBlock: Get<u32>;
+
+		/// Weights of this pallet's calls and hook.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up providers for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// The id the next job gets.
+	#[pallet::storage]
+	pub type NextJobId<T: Config> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Every job ever posted, by id.
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobOf<T>, OptionQuery>;
+
+	/// Jobs by client (all of them, open or not).
+	#[pallet::storage]
+	pub type ClientJobs<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, (), OptionQuery>;
+
+	/// Jobs each provider has an unfinished replica of: what its worker has to do.
+	#[pallet::storage]
+	pub type ProviderJobs<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, u32, OptionQuery>;
+
+	/// Scheduled checks, by the block they are due at.
+	#[pallet::storage]
+	pub type Timeouts<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		(JobId, Timeout),
+		(),
+		OptionQuery,
+	>;
+
+	/// The first block of [`Timeouts`] the hook has not finished.
+	#[pallet::storage]
+	pub type TimeoutCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// Jobs waiting for providers, oldest first.
+	#[pallet::storage]
+	pub type Queue<T: Config> = StorageValue<_, BoundedVec<JobId, T::MaxQueued>, ValueQuery>;
+
+	/// The market's counters and the total escrow.
+	#[pallet::storage]
+	pub type Stats<T: Config> = StorageValue<_, JobStats<BalanceOf<T>>, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A job was posted and `escrow` held from its client.
+		Posted { job: JobId, client: T::AccountId, units: u64, escrow: BalanceOf<T> },
+		/// A job found too few providers and waits in the queue.
+		Queued { job: JobId },
+		/// Replica `replica` of a job was assigned to `provider` at `price_per_unit`.
+		Assigned {
+			job: JobId,
+			replica: u32,
+			provider: T::AccountId,
+			worker: T::AccountId,
+			price_per_unit: BalanceOf<T>,
+		},
+		/// The worker of replica `replica` acknowledged the job.
+		Acknowledged { job: JobId, replica: u32 },
+		/// A receipt was submitted; the verdict is due at `verdict_at`.
+		ReceiptSubmitted {
+			job: JobId,
+			replica: u32,
+			output_commitment: sp_core::H256,
+			used_units: u64,
+			verdict_at: BlockNumberFor<T>,
+		},
+		/// A receipt was challenged; the verdict is now due at `verdict_at`.
+		Challenged {
+			job: JobId,
+			replica: u32,
+			challenger: T::AccountId,
+			verdict_at: BlockNumberFor<T>,
+		},
+		/// The client accepted a receipt before its verdict.
+		AcceptedEarly { job: JobId, replica: u32 },
+		/// The provider of a replica was paid `payment`, and `fee` went to the treasury.
+		Paid {
+			job: JobId,
+			replica: u32,
+			provider: T::AccountId,
+			payment: BalanceOf<T>,
+			fee: BalanceOf<T>,
+		},
+		/// A replica failed: its provider missed its acknowledgement or deadline, or its receipt
+		/// was rejected.
+		ReplicaFailed { job: JobId, replica: u32, provider: T::AccountId, reason: FailureReason },
+		/// A job ended (completed, failed, cancelled or expired) and `refund` went back to its
+		/// client.
+		Closed { job: JobId, state: JobState, refund: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// A `MatMulI8` dimension is zero.
+		ZeroDimension,
+		/// A `MatMulI8` dimension is above `MAX_MATRIX_DIM`.
+		DimensionTooLarge,
+		/// An opaque workload asks for zero GPU-seconds.
+		ZeroGpuSeconds,
+		/// The input URI is not an `http://` or `https://` URL.
+		InvalidInputUri,
+		/// The input size is zero.
+		ZeroInputSize,
+		/// The job asks for no replica.
+		ZeroReplicas,
+		/// The job asks for more replicas than `MaxReplicas`.
+		TooManyReplicas,
+		/// The maximum price per unit is zero.
+		ZeroPrice,
+		/// The deadline is less than `MinDeadline` blocks away.
+		DeadlineTooSoon,
+		/// The deadline is more than `MaxDeadline` blocks away.
+		DeadlineTooFar,
+		/// Spot-checks need a deterministic workload (`MatMulI8`).
+		SpotCheckNeedsDeterministicWorkload,
+		/// Replicated verification needs at least two replicas.
+		ReplicationNeedsReplicas,
+		/// Attested verification needs `requirements.attestation`.
+		AttestationNotRequired,
+		/// The budget does not fit in a balance.
+		BudgetOverflow,
+		/// The client cannot cover the budget (and keep the existential deposit).
+		InsufficientBalance,
+		/// The queue is full: try again later, or with a higher price.
+		QueueFull,
+		/// No job has this id.
+		UnknownJob,
+		/// Only the job's client may do this.
+		NotClient,
+		/// The job is not waiting in the queue.
+		NotQueued,
+		/// The job has no such replica.
+		NoSuchReplica,
+		/// The signer is not the worker key of the replica's provider.
+		NotAssignedWorker,
+		/// The replica is not waiting for an acknowledgement.
+		NotAwaitingAck,
+		/// The replica is not running (acknowledge first; a receipt is submitted once).
+		NotRunning,
+		/// The replica has no receipt waiting for a verdict.
+		NotSubmitted,
+		/// The receipt reports more units than the job has.
+		UsageAboveBudget,
+		/// The output URI is not an `http://` or `https://` URL.
+		InvalidOutputUri,
+		/// The acknowledgement window has closed (its timeout is being handled).
+		AckWindowClosed,
+		/// The job's deadline has passed.
+		DeadlinePassed,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let handled = timeouts::run::<T>(now);
+			let tried = timeouts::match_queue::<T>();
+			// Each handled timeout may re-match a replica, and each tried queued job runs a
+			// query: the benchmarks found providers at once, so the query's worst case is added.
+			let queries = handled.saturating_add(tried);
+			T::WeightInfo::on_initialize_timeouts(handled)
+				.saturating_add(T::WeightInfo::on_initialize_queue(tried))
+				.saturating_add(T::Registry::cheapest_weight().saturating_mul(queries.into()))
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxReplicas::get() > 0, "a job must be able to run somewhere");
+			assert!(T::MinDeadline::get() > T::AckTimeout::get(), "a job must outlive its ack");
+			// A window of 0 would schedule the acknowledgement check in the current block,
+			// which the hook has already passed: it would never run.
+			assert!(
+				!sp_runtime::traits::Zero::is_zero(&T::AckTimeout::get()),
+				"the acknowledgement window must end in a later block"
+			);
+			assert!(T::MaxDeadline::get() >= T::MinDeadline::get(), "deadline bounds are crossed");
+			assert!(T::MaxTimeoutsPerBlock::get() > 0, "timeouts must make progress");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Posts a job: holds its budget (`max_price_per_unit x units x replicas`, plus the
+		/// protocol fee on it) and assigns it to the cheapest providers that fit, or queues it.
+		///
+		/// Dispatch origin: signed, by the client.
+		///
+		/// Errors: the spec errors ([`Error::ZeroDimension`], [`Error::DimensionTooLarge`],
+		/// [`Error::ZeroGpuSeconds`], [`Error::InvalidInputUri`], [`Error::ZeroInputSize`],
+		/// [`Error::ZeroReplicas`], [`Error::TooManyReplicas`], [`Error::ZeroPrice`],
+		/// [`Error::DeadlineTooSoon`], [`Error::DeadlineTooFar`],
+		/// [`Error::SpotCheckNeedsDeterministicWorkload`], [`Error::ReplicationNeedsReplicas`],
+		/// [`Error::AttestationNotRequired`]), [`Error::BudgetOverflow`],
+		/// [`Error::InsufficientBalance`], [`Error::QueueFull`].
+		///
+		/// Events: [`Event::Posted`], then [`Event::Assigned`] for each replica or
+		/// [`Event::Queued`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(
+			T::WeightInfo::post(spec.replicas.min(T::MaxReplicas::get()))
+				.saturating_add(T::Registry::cheapest_weight())
+		)]
+		pub fn post(origin: OriginFor<T>, spec: JobSpecOf<T>) -> DispatchResult {
+			let client = ensure_signed(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let units = spec::check::<T>(&spec, now)?;
+			let escrow = spec::escrow::<T>(&spec, units)?;
+			ensure!(
+				T::Currency::can_hold(&HoldReason::Escrow.into(), &client, escrow),
+				Error::<T>::InsufficientBalance
+			);
+			T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)?;
+
+			let id = NextJobId::<T>::mutate(|next| {
+				let id = *next;
+				*next = next.saturating_add(1);
+				id
+			});
+			let mut job = Job {
+				client: client.clone(),
+				spec,
+				units,
+				escrow,
+				state: JobState::Queued,
+				replicas: BoundedVec::new(),
+				dropped: BoundedVec::new(),
+				posted_at: now,
+			};
+			ClientJobs::<T>::insert(&client, id, ());
+			Stats::<T>::mutate(|stats| stats.escrowed = stats.escrowed.saturating_add(escrow));
+			Self::deposit_event(Event::Posted { job: id, client, units, escrow });
+
+			if Self::try_assign(id, &mut job) {
+				Stats::<T>::mutate(|stats| stats.active = stats.active.saturating_add(1));
+			} else {
+				Queue::<T>::try_mutate(|queue| queue.try_push(id))
+					.map_err(|_| Error::<T>::QueueFull)?;
+				Timeouts::<T>::insert(
+					timeouts::after(job.spec.deadline),
+					(id, Timeout::QueueExpiry),
+					(),
+				);
+				Stats::<T>::mutate(|stats| stats.queued = stats.queued.saturating_add(1));
+				Self::deposit_event(Event::Queued { job: id });
+			}
+			Jobs::<T>::insert(id, job);
+			Ok(())
+		}
+
+		/// Cancels a queued job and refunds its whole escrow.
+		///
+		/// Dispatch origin: signed, by the job's client.
+		///
+		/// Errors: [`Error::UnknownJob`], [`Error::NotClient`], [`Error::NotQueued`].
+		///
+		/// Events: [`Event::Closed`] with state `Cancelled`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::cancel())]
+		pub fn cancel(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			ensure!(record.client == who, Error::<T>::NotClient);
+			ensure!(record.state == JobState::Queued, Error::<T>::NotQueued);
+			Queue::<T>::mutate(|queue| queue.retain(|queued| *queued != job));
+			Timeouts::<T>::remove(
+				timeouts::after(record.spec.deadline),
+				(job, Timeout::QueueExpiry),
+			);
+			Stats::<T>::mutate(|stats| stats.queued = stats.queued.saturating_sub(1));
+			settlement::close::<T>(job, &mut record, JobState::Cancelled);
+			Jobs::<T>::insert(job, record);
+			Ok(())
+		}
+
+		/// Acknowledges an assigned replica: the worker has the job and starts it. The receipt
+		/// is then due by the job's deadline.
+		///
+		/// Dispatch origin: signed, by the worker key of the replica's provider.
+		///
+		/// Errors: [`Error::UnknownJob`], [`Error::NoSuchReplica`],
+		/// [`Error::NotAssignedWorker`], [`Error::NotAwaitingAck`], [`Error::AckWindowClosed`].
+		///
+		/// Events: [`Event::Acknowledged`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::acknowledge())]
+		pub fn acknowledge(origin: OriginFor<T>, job: JobId, replica: u32) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			let deadline = timeouts::after(record.spec.deadline);
+			let slot = Self::worker_replica(&mut record, replica, &worker)?;
+			let ReplicaState::AwaitingAck { until } = slot.state else {
+				return Err(Error::<T>::NotAwaitingAck.into());
+			};
+			// Normally the hook has failed the replica at `until`; with a backlog of timeouts
+			// it may not have yet, and a late acknowledgement must not slip through.
+			ensure!(frame_system::Pallet::<T>::block_number() < until, Error::<T>::AckWindowClosed);
+			slot.state = ReplicaState::Running;
+			Timeouts::<T>::remove(until, (job, Timeout::Acknowledgement(replica)));
+			Timeouts::<T>::insert(deadline, (job, Timeout::Delivery(replica)), ());
+			Jobs::<T>::insert(job, record);
+			Self::deposit_event(Event::Acknowledged { job, replica });
+			Ok(())
+		}
+
+		/// Submits the receipt of a running replica and hands it to the verifier.
+		///
+		/// Dispatch origin: signed, by the worker key of the replica's provider.
+		///
+		/// Errors: [`Error::UnknownJob`], [`Error::NoSuchReplica`],
+		/// [`Error::NotAssignedWorker`], [`Error::NotRunning`], [`Error::UsageAboveBudget`],
+		/// [`Error::DeadlinePassed`], [`Error::InvalidOutputUri`], or the verifier's refusal.
+		///
+		/// Events: [`Event::ReceiptSubmitted`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::submit_receipt())]
+		pub fn submit_receipt(
+			origin: OriginFor<T>,
+			job: JobId,
+			replica: u32,
+			receipt: Receipt,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			ensure!(receipt.used_units <= record.units, Error::<T>::UsageAboveBudget);
+			ensure!(spec::is_http_url(&receipt.output_uri), Error::<T>::InvalidOutputUri);
+			let deadline = timeouts::after(record.spec.deadline);
+			let spec = record.spec.clone();
+			let slot = Self::worker_replica(&mut record, replica, &worker)?;
+			ensure!(slot.state == ReplicaState::Running, Error::<T>::NotRunning);
+			// Normally the hook has failed the replica after the deadline; with a backlog of
+			// timeouts it may not have yet.
+			ensure!(
+				frame_system::Pallet::<T>::block_number() <= spec.deadline,
+				Error::<T>::DeadlinePassed
+			);
+			let verdict_at =
+				T::Verifier::receipt_submitted(job, replica, &slot.provider, &spec, &receipt)?;
+			let verdict_at = timeouts::not_before_next_block::<T>(verdict_at);
+			Timeouts::<T>::remove(deadline, (job, Timeout::Delivery(replica)));
+			Timeouts::<T>::insert(verdict_at, (job, Timeout::Verdict(replica)), ());
+			slot.state = ReplicaState::Submitted { verdict_at };
+			let event = Event::ReceiptSubmitted {
+				job,
+				replica,
+				output_commitment: receipt.output_commitment,
+				used_units: receipt.used_units,
+				verdict_at,
+			};
+			slot.receipt = Some(receipt);
+			Jobs::<T>::insert(job, record);
+			Self::deposit_event(event);
+			Ok(())
+		}
+
+		/// Accepts a submitted receipt at once, without waiting for the verifier: the provider
+		/// is paid now.
+		///
+		/// Dispatch origin: signed, by the job's client.
+		///
+		/// Errors: [`Error::UnknownJob`], [`Error::NotClient`], [`Error::NoSuchReplica`],
+		/// [`Error::NotSubmitted`].
+		///
+		/// Events: [`Event::AcceptedEarly`], [`Event::Paid`], and [`Event::Closed`] if it was
+		/// the last replica.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::accept())]
+		pub fn accept(origin: OriginFor<T>, job: JobId, replica: u32) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			ensure!(record.client == who, Error::<T>::NotClient);
+			let slot = record.replicas.get(replica as usize).ok_or(Error::<T>::NoSuchReplica)?;
+			let ReplicaState::Submitted { verdict_at } = slot.state else {
+				return Err(Error::<T>::NotSubmitted.into());
+			};
+			Timeouts::<T>::remove(verdict_at, (job, Timeout::Verdict(replica)));
+			T::Verifier::closed(job, replica);
+			Self::deposit_event(Event::AcceptedEarly { job, replica });
+			settlement::pay::<T>(job, &mut record, replica);
+			settlement::close_if_done::<T>(job, &mut record);
+			Jobs::<T>::insert(job, record);
+			Ok(())
+		}
+
+		/// Disputes a submitted receipt; the verifier decides how (see the proofs pallet).
+		///
+		/// Dispatch origin: signed, by anyone (the client or a watcher).
+		///
+		/// Errors: [`Error::UnknownJob`], [`Error::NoSuchReplica`], [`Error::NotSubmitted`], or
+		/// the verifier's refusal.
+		///
+		/// Events: [`Event::Challenged`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::challenge())]
+		pub fn challenge(origin: OriginFor<T>, job: JobId, replica: u32) -> DispatchResult {
+			let challenger = ensure_signed(origin)?;
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			let slot =
+				record.replicas.get_mut(replica as usize).ok_or(Error::<T>::NoSuchReplica)?;
+			let ReplicaState::Submitted { verdict_at: old } = slot.state else {
+				return Err(Error::<T>::NotSubmitted.into());
+			};
+			let verdict_at = T::Verifier::challenge(job, replica, &challenger)?;
+			let verdict_at = timeouts::not_before_next_block::<T>(verdict_at);
+			Timeouts::<T>::remove(old, (job, Timeout::Verdict(replica)));
+			Timeouts::<T>::insert(verdict_at, (job, Timeout::Verdict(replica)), ());
+			slot.state = ReplicaState::Submitted { verdict_at };
+			Jobs::<T>::insert(job, record);
+			Self::deposit_event(Event::Challenged { job, replica, challenger, verdict_at });
+			Ok(())
+		}
+	}
+}
+
+/// Why a replica failed.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum FailureReason {
+	/// The worker did not acknowledge in time.
+	MissedAcknowledgement,
+	/// No receipt by the deadline.
+	MissedDeadline,
+	/// The verifier rejected the receipt.
+	Rejected,
+	/// The provider's account could not receive its payment (it no longer exists); the client
+	/// gets the replica's budget back.
+	PaymentFailed,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The replica `replica` of `record`, if `worker` is the worker key of its provider now.
+	fn worker_replica<'a>(
+		record: &'a mut JobOf<T>,
+		replica: u32,
+		worker: &T::AccountId,
+	) -> Result<&'a mut ReplicaOf<T>, DispatchError> {
+		let slot = record.replicas.get_mut(replica as usize).ok_or(Error::<T>::NoSuchReplica)?;
+		ensure!(
+			T::Registry::provider_of_worker(worker).as_ref() == Some(&slot.provider),
+			Error::<T>::NotAssignedWorker
+		);
+		Ok(slot)
+	}
+
+	/// Assigns every replica of a queued job to the cheapest providers that fit, all or none.
+	/// Returns whether it did.
+	pub(crate) fn try_assign(job: JobId, record: &mut JobOf<T>) -> bool {
+		let now = frame_system::Pallet::<T>::block_number();
+		let until = now.saturating_add(T::AckTimeout::get());
+		if until >= record.spec.deadline {
+			// Not even the acknowledgement would fit before the deadline.
+			return false;
+		}
+		let candidates = T::Registry::cheapest(
+			&record.spec.requirements,
+			record.spec.max_price_per_unit,
+			record.spec.replicas,
+			&record.dropped,
+		);
+		if (candidates.len() as u32) < record.spec.replicas {
+			return false;
+		}
+		let assigned = frame_support::storage::with_storage_layer(|| -> DispatchResult {
+			let mut replicas = BoundedVec::new();
+			let wanted = record.spec.replicas as usize;
+			for (index, candidate) in candidates.into_iter().take(wanted).enumerate() {
+				let replica = index as u32;
+				T::Registry::job_assigned(&candidate.provider)?;
+				ProviderJobs::<T>::insert(&candidate.provider, job, replica);
+				Timeouts::<T>::insert(until, (job, Timeout::Acknowledgement(replica)), ());
+				Self::deposit_event(Event::Assigned {
+					job,
+					replica,
+					provider: candidate.provider.clone(),
+					worker: candidate.worker.clone(),
+					price_per_unit: candidate.price_per_unit,
+				});
+				replicas
+					.try_push(Replica {
+						provider: candidate.provider,
+						worker: candidate.worker,
+						price_per_unit: candidate.price_per_unit,
+						state: ReplicaState::AwaitingAck { until },
+						receipt: None,
+					})
+					.map_err(|_| Error::<T>::TooManyReplicas)?;
+			}
+			record.replicas = replicas;
+			Ok(())
+		});
+		if assigned.is_ok() {
+			record.state = JobState::Active;
+		}
+		assigned.is_ok()
+	}
+
+	/// Checks the pallet's invariants; see the crate documentation.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use sp_runtime::traits::Zero;
+		let mut escrow_by_client: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut stats = JobStats::<BalanceOf<T>>::default();
+		let queue = Queue::<T>::get();
+		for (id, job) in Jobs::<T>::iter() {
+			ensure!(id < NextJobId::<T>::get(), "job id from the future");
+			ensure!(
+				ClientJobs::<T>::contains_key(&job.client, id),
+				"job missing from its client's list"
+			);
+			match job.state {
+				JobState::Queued => stats.queued += 1,
+				JobState::Active => stats.active += 1,
+				JobState::Completed => stats.completed += 1,
+				JobState::Failed => stats.failed += 1,
+				JobState::Cancelled => stats.cancelled += 1,
+				JobState::Expired => stats.expired += 1,
+			}
+			// Every client with a job is checked, so a hold left behind by a closed job shows.
+			let held = escrow_by_client.entry(job.client.clone()).or_default();
+			if job.state.is_open() {
+				*held = held.saturating_add(job.escrow);
+				stats.escrowed = stats.escrowed.saturating_add(job.escrow);
+			} else {
+				ensure!(job.escrow.is_zero(), "closed job still holds escrow");
+			}
+			let queued = queue.iter().filter(|queued| **queued == id).count();
+			let expiry = Timeouts::<T>::contains_key(
+				timeouts::after(job.spec.deadline),
+				(id, Timeout::QueueExpiry),
+			);
+			if job.state == JobState::Queued {
+				ensure!(queued == 1 && expiry, "queued job not queued once with its expiry");
+				ensure!(job.replicas.is_empty(), "queued job has replicas");
+			} else {
+				ensure!(queued == 0 && !expiry, "unqueued job in the queue");
+			}
+			for (index, replica) in job.replicas.iter().enumerate() {
+				let index = index as u32;
+				let listed = ProviderJobs::<T>::get(&replica.provider, id);
+				let timeout = match replica.state {
+					ReplicaState::AwaitingAck { until } => {
+						Some((until, Timeout::Acknowledgement(index)))
+					},
+					ReplicaState::Running => {
+						Some((timeouts::after(job.spec.deadline), Timeout::Delivery(index)))
+					},
+					ReplicaState::Submitted { verdict_at } => {
+						Some((verdict_at, Timeout::Verdict(index)))
+					},
+					ReplicaState::Paid { .. } | ReplicaState::Failed => None,
+				};
+				match timeout {
+					Some((at, kind)) => {
+						ensure!(
+							job.state == JobState::Active,
+							"unfinished replica of a closed job"
+						);
+						ensure!(
+							listed == Some(index),
+							"assigned replica not in its provider's list"
+						);
+						ensure!(
+							Timeouts::<T>::contains_key(at, (id, kind)),
+							"replica without its timeout"
+						);
+					},
+					None => {
+						ensure!(listed.is_none(), "finished replica still in its provider's list")
+					},
+				}
+			}
+		}
+		let stored = Stats::<T>::get();
+		ensure!(stored == stats, "Stats disagree with the job records");
+		for (client, escrow) in escrow_by_client {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &client) == escrow,
+				"a client's escrow hold differs from its open jobs"
+			);
+		}
+		ensure!(queue.len() as u32 == stored.queued, "queue length differs from queued jobs");
+		Ok(())
+	}
+}
+
+/// Query helpers for the market runtime API (`tessera_primitives::api::MarketApi`): read-only
+/// views of the jobs for dApps and the node's `market_*` RPC. Nothing on chain calls them, so
+/// they carry no weight.
+impl<T: Config> Pallet<T> {
+	/// The job with id `id`.
+	pub fn job_record(id: JobId) -> Option<JobOf<T>> {
+		Jobs::<T>::get(id)
+	}
+
+	/// Up to `limit` ids of the jobs `client` posted, in storage order (by the hash of the id),
+	/// starting after `start_after`.
+	pub fn client_jobs_page(
+		client: &T::AccountId,
+		start_after: Option<JobId>,
+		limit: u32,
+	) -> alloc::vec::Vec<JobId> {
+		let iter = match start_after {
+			Some(last) => ClientJobs::<T>::iter_key_prefix_from(
+				client,
+				ClientJobs::<T>::hashed_key_for(client, last),
+			),
+			None => ClientJobs::<T>::iter_key_prefix(client),
+		};
+		iter.take(limit as usize).collect()
+	}
+
+	/// Up to `limit` ids of the jobs `provider` has an unfinished replica of, in storage order,
+	/// starting after `start_after`.
+	pub fn provider_jobs_page(
+		provider: &T::AccountId,
+		start_after: Option<JobId>,
+		limit: u32,
+	) -> alloc::vec::Vec<JobId> {
+		let iter = match start_after {
+			Some(last) => ProviderJobs::<T>::iter_key_prefix_from(
+				provider,
+				ProviderJobs::<T>::hashed_key_for(provider, last),
+			),
+			None => ProviderJobs::<T>::iter_key_prefix(provider),
+		};
+		iter.take(limit as usize).collect()
+	}
+
+	/// What `spec` would cost and who would run it if it were posted now. A transaction sent
+	/// now is in the next block at the earliest, so the spec is checked as of that block: a
+	/// spec that passes here is not refused by `post` for a deadline one block too soon.
+	/// Errors are those of `post` ([`spec::check`], [`spec::escrow`]); the client's balance is
+	/// not looked at.
+	pub fn quote(
+		spec: &JobSpecOf<T>,
+	) -> Result<tessera_primitives::api::Quote<T::AccountId, BalanceOf<T>>, DispatchError> {
+		use sp_runtime::traits::{One, Zero};
+		let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+		let units = spec::check::<T>(spec, next)?;
+		let escrow = spec::escrow::<T>(spec, units)?;
+		let providers =
+			T::Registry::cheapest(&spec.requirements, spec.max_price_per_unit, spec.replicas, &[]);
+		// `escrow` succeeded, so the units fit in a balance.
+		let work: BalanceOf<T> = units.try_into().map_err(|_| Error::<T>::BudgetOverflow)?;
+		// As settlement pays: `price x units` to each provider, the fee (rounded down) on top.
+		let total = providers.iter().fold(BalanceOf::<T>::zero(), |total, candidate| {
+			let payment = candidate.price_per_unit.saturating_mul(work);
+			total.saturating_add(payment).saturating_add(T::ProtocolFee::get().mul_floor(payment))
+		});
+		Ok(tessera_primitives::api::Quote { units, escrow, providers, total })
+	}
+
+	/// The market's job counters and the total escrow.
+	pub fn job_stats() -> JobStats<BalanceOf<T>> {
+		Stats::<T>::get()
+	}
+
+	/// Number of jobs in the matching queue.
+	pub fn queue_length() -> u32 {
+		Queue::<T>::decode_len().unwrap_or_default() as u32
+	}
+
+	/// Number of jobs ever posted: the id the next one gets.
+	pub fn jobs_posted() -> JobId {
+		NextJobId::<T>::get()
+	}
+}

@@ -1,0 +1,160 @@
+//! What the jobs pallet stores about a job.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use tessera_primitives::jobs::{JobSpec, Receipt};
+
+/// Where a job is in its life.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum JobState {
+	/// Waiting for providers that fit; refunded if none come by the deadline.
+	Queued,
+	/// Assigned to its providers.
+	Active,
+	/// Ended with at least one replica paid.
+	Completed,
+	/// Ended with no replica paid (every provider failed or was rejected).
+	Failed,
+	/// Cancelled by the client before assignment.
+	Cancelled,
+	/// Still queued at its deadline.
+	Expired,
+}
+
+impl JobState {
+	/// Whether the job still holds escrow.
+	pub fn is_open(&self) -> bool {
+		matches!(self, JobState::Queued | JobState::Active)
+	}
+}
+
+/// Where one replica of a job is.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum ReplicaState<Balance, BlockNumber> {
+	/// Assigned; the worker must acknowledge by `until`.
+	AwaitingAck { until: BlockNumber },
+	/// Acknowledged; the receipt is due by the job's deadline.
+	Running,
+	/// Receipt in; the verifier's verdict is asked for at `verdict_at`.
+	Submitted { verdict_at: BlockNumber },
+	/// Paid `payment`, and `fee` went to the treasury.
+	Paid { payment: Balance, fee: Balance },
+	/// Not delivered, or rejected.
+	Failed,
+}
+
+impl<Balance, BlockNumber> ReplicaState<Balance, BlockNumber> {
+	/// Whether the replica is over.
+	pub fn is_final(&self) -> bool {
+		matches!(self, ReplicaState::Paid { .. } | ReplicaState::Failed)
+	}
+}
+
+/// One provider's run of a job.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct Replica<AccountId, Balance, BlockNumber> {
+	/// The provider (paid, slashed).
+	pub provider: AccountId,
+	/// Its worker key at assignment (acknowledges, submits the receipt).
+	pub worker: AccountId,
+	/// The price per unit it was matched at.
+	pub price_per_unit: Balance,
+	/// Where it is.
+	pub state: ReplicaState<Balance, BlockNumber>,
+	/// Its receipt, once submitted.
+	pub receipt: Option<Receipt>,
+}
+
+/// A posted job. `Replicas` is a bounded vector of [`Replica`] and `Dropped` one of accounts,
+/// both with the runtime's `MaxReplicas` bound.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct Job<AccountId, Balance, BlockNumber, Replicas, Dropped> {
+	/// Who posted it and pays for it.
+	pub client: AccountId,
+	/// What it is.
+	pub spec: JobSpec<Balance, BlockNumber>,
+	/// Units of work, derived from the workload.
+	pub units: u64,
+	/// Funds still held for it from the client: the budget, less what was paid out.
+	pub escrow: Balance,
+	/// Where it is.
+	pub state: JobState,
+	/// The providers running it, one per replica, in assignment order (empty while queued).
+	pub replicas: Replicas,
+	/// Providers dropped from it for a missed acknowledgement: never matched to it again.
+	pub dropped: Dropped,
+	/// Block it was posted at.
+	pub posted_at: BlockNumber,
+}
+
+/// A scheduled check of a job, keyed by block in [`crate::Timeouts`].
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Timeout {
+	/// A queued job reaches its deadline.
+	QueueExpiry,
+	/// A replica's acknowledgement window ends.
+	Acknowledgement(u32),
+	/// A replica's receipt is due.
+	Delivery(u32),
+	/// A replica's verdict is due.
+	Verdict(u32),
+}
+
+/// The market's counters, kept in step with the job records.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct JobStats<Balance> {
+	/// Jobs waiting in the queue.
+	pub queued: u32,
+	/// Jobs assigned and running.
+	pub active: u32,
+	/// Jobs that ended with at least one replica paid.
+	pub completed: u32,
+	/// Jobs that ended with none paid.
+	pub failed: u32,
+	/// Jobs cancelled by their client.
+	pub cancelled: u32,
+	/// Jobs that expired in the queue.
+	pub expired: u32,
+	/// Funds held in escrow for open jobs.
+	pub escrowed: Balance,
+}

@@ -1,0 +1,220 @@
+//! Jobs as clients post them: the workload, its inputs, what it needs from a provider, what it
+//! may cost, how it is verified and when it is due; and what a provider reports back.
+//!
+//! The jobs pallet stores these types as they are, the runtime API returns them, and the worker
+//! reads them from the chain, so all three agree on one definition.
+
+use crate::market::Requirements;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::{ConstU32, H256};
+use sp_runtime::BoundedVec;
+
+/// A job's number, counting from 0 in the order jobs were posted.
+pub type JobId = u64;
+
+/// Longest URI of an input or an output, in bytes.
+pub const MAX_URI_LEN: u32 = 256;
+
+/// A URI (`http://` or `https://`), bounded.
+pub type Uri = BoundedVec<u8, ConstU32<MAX_URI_LEN>>;
+
+/// Whether `uri` is an `http://` or `https://` URL with a non-empty rest of printable ASCII: the
+/// check every endpoint and input or output URI on the chain passes.
+pub fn is_http_url(uri: &[u8]) -> bool {
+	let rest = uri.strip_prefix(b"https://").or_else(|| uri.strip_prefix(b"http://"));
+	rest.is_some_and(|rest| !rest.is_empty() && rest.iter().all(|b| b.is_ascii_graphic()))
+}
+
+/// One tera-operation: the unit `MatMulI8` jobs are priced in.
+pub const OPS_PER_UNIT: u128 = 1_000_000_000_000;
+
+/// Largest dimension of a `MatMulI8` job. 2^20 keeps every count of operations well inside
+/// `u128` and every matrix addressable by the worker.
+pub const MAX_MATRIX_DIM: u32 = 1 << 20;
+
+/// What is computed.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum Workload {
+	/// C = A x B with A (m x k) and B (k x n) in int8 and C in int32: exact on every backend,
+	/// so it can be spot-checked. Priced per tera-operation (2mnk / 10^12, rounded up).
+	MatMulI8 { m: u32, n: u32, k: u32 },
+	/// Any other program (a model, a container), named by the blake2-256 hash of its image and
+	/// priced per GPU-second, capped at `gpu_seconds`.
+	Opaque { program: H256, gpu_seconds: u64 },
+}
+
+impl Workload {
+	/// The units of work the job is priced in, or `None` for an invalid workload (a zero or
+	/// oversized dimension, zero seconds).
+	pub fn units(&self) -> Option<u64> {
+		match *self {
+			Workload::MatMulI8 { m, n, k } => {
+				let dims = [m, n, k];
+				if dims.iter().any(|d| *d == 0 || *d > MAX_MATRIX_DIM) {
+					return None;
+				}
+				let ops = 2u128 * u128::from(m) * u128::from(n) * u128::from(k);
+				u64::try_from(ops.div_ceil(OPS_PER_UNIT)).ok()
+			},
+			Workload::Opaque { gpu_seconds, .. } => (gpu_seconds > 0).then_some(gpu_seconds),
+		}
+	}
+
+	/// Whether results are exact and reproducible, so that a receipt can be spot-checked or
+	/// re-executed.
+	pub fn is_deterministic(&self) -> bool {
+		matches!(self, Workload::MatMulI8 { .. })
+	}
+}
+
+/// Where the worker gets the job's inputs.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum Inputs {
+	/// Fetched from `uri` and checked against `hash` (blake2-256) and `size` (bytes).
+	Content { hash: H256, uri: Uri, size: u64 },
+	/// Synthetic: derived deterministically from the seed (capacity tests and demos).
+	Seed(H256),
+}
+
+/// How a result is checked. The proofs pallet implements each; until it lands, the runtime
+/// accepts receipts after a challenge window.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Verification {
+	/// The chain samples output positions and recomputes them (deterministic workloads).
+	SpotCheck,
+	/// The receipt is signed by an attested enclave.
+	Attested,
+	/// Several providers run the job; the result that reaches the quorum wins.
+	Replicated,
+	/// Final after a challenge window unless someone challenges it with a bond.
+	Optimistic,
+}
+
+/// A job as the client posts it.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct JobSpec<Balance, BlockNumber> {
+	/// What to compute.
+	pub workload: Workload,
+	/// Where its inputs come from.
+	pub inputs: Inputs,
+	/// What a provider must offer.
+	pub requirements: Requirements,
+	/// The most the client pays per unit of work.
+	pub max_price_per_unit: Balance,
+	/// How many distinct providers run it.
+	pub replicas: u32,
+	/// How the result is checked.
+	pub verification: Verification,
+	/// The block by which receipts must be in; a job still queued then is refunded.
+	pub deadline: BlockNumber,
+}
+
+/// What a provider's worker reports when it has run a job.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct Receipt {
+	/// Commitment to the output (the Merkle root of C for `MatMulI8`).
+	pub output_commitment: H256,
+	/// Where the worker serves the output.
+	pub output_uri: Uri,
+	/// Units of work used: exactly the job's units for `MatMulI8`, measured for `Opaque`.
+	pub used_units: u64,
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn matmul_units_are_tera_operations_rounded_up() {
+		let units = |m, n, k| Workload::MatMulI8 { m, n, k }.units();
+		assert_eq!(units(1, 1, 1), Some(1));
+		// 2 * 10^4 * 10^4 * 5 * 10^3 = 10^12 exactly.
+		assert_eq!(units(10_000, 10_000, 5_000), Some(1));
+		assert_eq!(units(10_000, 10_000, 5_001), Some(2));
+		assert_eq!(units(4096, 4096, 4096), Some(1));
+		assert_eq!(units(65_536, 65_536, 65_536), Some(563));
+		assert_eq!(units(MAX_MATRIX_DIM, MAX_MATRIX_DIM, MAX_MATRIX_DIM), Some(2_305_844));
+		assert_eq!(units(0, 1, 1), None);
+		assert_eq!(units(1, MAX_MATRIX_DIM + 1, 1), None);
+	}
+
+	#[test]
+	fn urls() {
+		assert!(is_http_url(b"https://a.example/x?y=1"));
+		assert!(is_http_url(b"http://10.0.0.1:8080/out"));
+		for bad in [&b""[..], b"https://", b"ftp://x", b"http://a b", b"example.org"] {
+			assert!(!is_http_url(bad));
+		}
+	}
+
+	#[test]
+	fn opaque_units_are_gpu_seconds() {
+		let opaque = |s| Workload::Opaque { program: H256::zero(), gpu_seconds: s };
+		assert_eq!(opaque(3_600).units(), Some(3_600));
+		assert_eq!(opaque(0).units(), None);
+		assert!(!opaque(1).is_deterministic());
+		assert!(Workload::MatMulI8 { m: 1, n: 1, k: 1 }.is_deterministic());
+	}
+}
+
+/// What the verifier says about a receipt.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub enum Verdict<BlockNumber> {
+	/// Not decided yet: ask again at this block.
+	Pending(BlockNumber),
+	/// The result is accepted: pay the provider.
+	Accepted,
+	/// The result was proven wrong: the provider committed fraud.
+	Rejected,
+}
+
+/// Checks receipts for the jobs pallet. The jobs pallet hands each receipt over, asks for the
+/// verdict at the block the verifier names, and forwards challenges; it never decides itself.
+/// The runtime plugs in the proofs pallet, or until then a verifier that accepts every receipt
+/// after a challenge window.
+pub trait Verifier<AccountId, Balance, BlockNumber> {
+	/// A receipt for replica `replica` of `job`, run by `provider`, arrived. Returns the block at
+	/// which the jobs pallet asks for the verdict, or an error that refuses the receipt.
+	fn receipt_submitted(
+		job: JobId,
+		replica: u32,
+		provider: &AccountId,
+		spec: &JobSpec<Balance, BlockNumber>,
+		receipt: &Receipt,
+	) -> Result<BlockNumber, sp_runtime::DispatchError>;
+
+	/// `challenger` disputes the receipt of replica `replica` of `job`. Returns the block at
+	/// which to ask for the verdict again, or an error that refuses the challenge.
+	fn challenge(
+		job: JobId,
+		replica: u32,
+		challenger: &AccountId,
+	) -> Result<BlockNumber, sp_runtime::DispatchError>;
+
+	/// The verdict on the receipt of replica `replica` of `job`.
+	fn verdict(job: JobId, replica: u32) -> Verdict<BlockNumber>;
+
+	/// The jobs pallet is done with the receipt (paid, rejected or accepted early by the
+	/// client): the verifier may forget it.
+	fn closed(job: JobId, replica: u32);
+}
