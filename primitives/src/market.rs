@@ -231,9 +231,15 @@ pub trait StakeObserver<AccountId> {
 	fn stake_changed(who: &AccountId);
 	/// `who` was proven to have cheated: the registry bans it for good.
 	fn fraud_proven(who: &AccountId);
+	/// Whether `who` has jobs assigned, during which its bond must stay where it is so that
+	/// the jobs' slashes still find it.
+	fn has_active_jobs(who: &AccountId) -> bool;
 }
 
 impl<AccountId> StakeObserver<AccountId> for () {
 	fn stake_changed(_: &AccountId) {}
 	fn fraud_proven(_: &AccountId) {}
+	fn has_active_jobs(_: &AccountId) -> bool {
+		false
+	}
 }

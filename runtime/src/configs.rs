@@ -281,7 +281,9 @@ impl pallet_jobs::BenchmarkHelper<AccountId> for MarketBenchmarks {
 					RuntimeOrigin::signed(provider.clone()),
 					benchmark_profile(),
 					max_price,
-					16,
+					// One job at a time, so that each job of a benchmark has a provider of its
+					// own and no storage item is shared between them.
+					1,
 					sp_runtime::BoundedVec::truncate_from(b"https://gpu.example.org".to_vec()),
 					worker.clone(),
 				);

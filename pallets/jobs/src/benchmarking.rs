@@ -40,7 +40,10 @@ fn longest_url() -> tessera_primitives::jobs::Uri {
 
 fn funded_client<T: Config>(index: u32) -> T::AccountId {
 	let client: T::AccountId = account("client", index, 0);
-	let _ = T::Currency::set_balance(&client, BalanceOf::<T>::max_value() / 4u32.into());
+	// A million times one job's escrow: plenty, and many clients still fit in the issuance.
+	let funds: BalanceOf<T> =
+		(PRICE * 1_000_000_000_000).try_into().unwrap_or_else(|_| Bounded::max_value());
+	let _ = T::Currency::set_balance(&client, funds);
 	client
 }
 
@@ -184,11 +187,12 @@ mod benchmarks {
 	/// replica re-matched to another provider, the most expensive timeout there is.
 	#[benchmark]
 	fn on_initialize_timeouts(t: Linear<0, { T::MaxTimeoutsPerBlock::get() }>) {
-		// Enough providers for every job and every re-match (each takes 16 jobs at once).
-		T::BenchmarkHelper::providers(t.saturating_add(2), PRICE);
-		let client = funded_client::<T>(0);
-		for _ in 0..t {
-			posted::<T>(&client, 1);
+		// Every job has its own client and provider, and every re-match finds a provider of
+		// its own, so that no storage item is shared between timeouts (each provider takes one
+		// job at a time).
+		T::BenchmarkHelper::providers(t.saturating_mul(2), PRICE);
+		for i in 0..t {
+			posted::<T>(&funded_client::<T>(i), 1);
 		}
 		let due = frame_system::Pallet::<T>::block_number().saturating_add(T::AckTimeout::get());
 		frame_system::Pallet::<T>::set_block_number(due);
@@ -213,11 +217,10 @@ mod benchmarks {
 	fn on_initialize_queue(q: Linear<0, { T::MaxQueueMatchesPerBlock::get() }>) {
 		// No providers yet, so that the jobs queue.
 		T::BenchmarkHelper::providers(0, PRICE);
-		let client = funded_client::<T>(0);
-		for _ in 0..q {
-			posted::<T>(&client, 1);
+		for i in 0..q {
+			posted::<T>(&funded_client::<T>(i), 1);
 		}
-		T::BenchmarkHelper::providers(q.saturating_add(1), PRICE);
+		T::BenchmarkHelper::providers(q, PRICE);
 		frame_system::Pallet::<T>::set_block_number(
 			frame_system::Pallet::<T>::block_number().saturating_add(One::one()),
 		);

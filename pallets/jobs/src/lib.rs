@@ -95,8 +95,9 @@ pub type JobOf<T> = Job<
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
 	/// Registers and bonds `count` providers that fit any job with the default requirements
-	/// at a price of at most `max_price`, and returns their (provider, worker) accounts. They
-	/// replace those of an earlier call (`count = 0` leaves none).
+	/// at a price of at most `max_price`, each taking one job at a time, and returns their
+	/// (provider, worker) accounts. They replace those of an earlier call (`count = 0` leaves
+	/// none).
 	fn providers(count: u32, max_price: u128) -> alloc::vec::Vec<(AccountId, AccountId)>;
 }
 

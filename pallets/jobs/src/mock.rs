@@ -307,7 +307,7 @@ impl crate::BenchmarkHelper<AccountId> for MockRegistry {
 					MockProvider {
 						worker,
 						price: max_price,
-						free_slots: 1_000,
+						free_slots: 1,
 						busy: 0,
 						eligible: true,
 					},

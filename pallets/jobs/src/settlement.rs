@@ -66,8 +66,8 @@ pub fn pay<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32) {
 }
 
 /// Fails replica `replica` of `record` for `reason`: the provider is slashed (for a missed
-/// deadline, or for fraud with the client as the harmed party), its reputation moved and its
-/// job slot freed.
+/// acknowledgement or deadline, or for fraud; the client is the harmed party except for a
+/// missed acknowledgement), its reputation moved and its job slot freed.
 pub fn fail<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32, reason: FailureReason) {
 	let Some(slot) = record.replicas.get_mut(replica as usize) else { return };
 	slot.state = ReplicaState::Failed;
@@ -80,9 +80,13 @@ pub fn fail<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32, reason: 
 		// Not the provider's fault.
 		FailureReason::PaymentFailed => None,
 	};
+	// A client is compensated for a replica that was run and not delivered, or delivered
+	// wrong; not for one that was never acknowledged, which is re-matched, since otherwise a
+	// client could post jobs nobody can take just to collect slashes.
+	let harmed = (reason != FailureReason::MissedAcknowledgement).then_some(&record.client);
 	if let Some((slash, outcome)) = penalty {
 		let slashed = frame_support::storage::with_storage_layer(|| {
-			T::Slasher::slash(&provider, slash, Some(&record.client), None)
+			T::Slasher::slash(&provider, slash, harmed, None)
 		});
 		if let Err(error) = slashed {
 			log::warn!(target: crate::LOG_TARGET, "job {job}: slash of {provider:?} failed: {error:?}");

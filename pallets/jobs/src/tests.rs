@@ -155,6 +155,19 @@ fn paid(payment: Balance) -> ReplicaState<Balance, BlockNumber> {
 	ReplicaState::Paid { payment, fee: fee_on(payment) }
 }
 
+/// The slash [`MockStake`] makes for `reason` of a provider with enough funds and no harmed
+/// client: all of it to the treasury.
+fn slash_to_treasury(who: AccountId, reason: SlashReason) -> SlashRecord {
+	let slashed = MockStake::amount(reason);
+	SlashRecord {
+		who,
+		reason,
+		harmed: None,
+		watcher: None,
+		outcome: SlashOutcome { slashed, to_client: 0, to_watcher: 0, to_treasury: slashed },
+	}
+}
+
 /// The slash [`MockStake`] makes for `reason` of a provider with enough funds, half of it to
 /// `client`.
 fn slash_of(who: AccountId, reason: SlashReason, client: AccountId) -> SlashRecord {
@@ -1439,7 +1452,7 @@ mod timeouts {
 			);
 			assert_eq!(
 				MockStake::slashes(),
-				vec![slash_of(ALICE, SlashReason::MissedDeadline, CLIENT)]
+				vec![slash_to_treasury(ALICE, SlashReason::MissedDeadline)]
 			);
 			assert_eq!(MockRegistry::outcomes(), vec![(ALICE, Outcome::Failed)]);
 			let record = job(id);
@@ -1458,12 +1471,12 @@ mod timeouts {
 			assert_eq!(MockRegistry::busy(BOB), 1);
 			assert_eq!(ProviderJobs::<Test>::get(ALICE, id), None);
 			assert_eq!(ProviderJobs::<Test>::get(BOB, id), Some(0));
-			// Money: the slash is split between the client and the treasury; escrow untouched.
-			let half = MISSED_DEADLINE_SLASH / 2;
+			// Money: the slash goes to the treasury (the client is not harmed by a re-match);
+			// escrow untouched.
 			assert_eq!(held(CLIENT), ESCROW);
-			assert_eq!(free(CLIENT), INITIAL - ESCROW + half);
+			assert_eq!(free(CLIENT), INITIAL - ESCROW);
 			assert_eq!(free(ALICE), STAKE - MISSED_DEADLINE_SLASH);
-			assert_eq!(free(TREASURY), ED + half);
+			assert_eq!(free(TREASURY), ED + MISSED_DEADLINE_SLASH);
 			assert_eq!(stats(), JobStats { active: 1, escrowed: ESCROW, ..Default::default() });
 			// Alice's worker is too late; Bob's completes.
 			assert_noop!(
@@ -1491,9 +1504,9 @@ mod timeouts {
 				]
 			);
 			assert_eq!(held(CLIENT), 0);
-			assert_eq!(free(CLIENT), INITIAL - 306 + half);
+			assert_eq!(free(CLIENT), INITIAL - 306);
 			assert_eq!(free(BOB), STAKE + 300);
-			assert_eq!(free(TREASURY), ED + half + 6);
+			assert_eq!(free(TREASURY), ED + MISSED_DEADLINE_SLASH + 6);
 			assert_eq!(total(&EVERYONE), before);
 			assert_eq!(
 				MockRegistry::outcomes(),
@@ -1522,11 +1535,11 @@ mod timeouts {
 					Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
 				]
 			);
-			// The whole escrow comes back, plus the client share of the slash.
+			// The whole escrow comes back; the slash goes to the treasury.
 			assert_eq!(held(CLIENT), 0);
-			assert_eq!(free(CLIENT), INITIAL + MISSED_DEADLINE_SLASH / 2);
+			assert_eq!(free(CLIENT), INITIAL);
 			assert_eq!(free(ALICE), STAKE - MISSED_DEADLINE_SLASH);
-			assert_eq!(free(TREASURY), ED + MISSED_DEADLINE_SLASH / 2);
+			assert_eq!(free(TREASURY), ED + MISSED_DEADLINE_SLASH);
 			assert_eq!(total(&EVERYONE), before);
 			assert_eq!(stats(), JobStats { failed: 1, ..Default::default() });
 			assert_eq!(job(id).state, JobState::Failed);
@@ -1806,8 +1819,9 @@ mod timeouts {
 			assert_eq!(job(third).state, JobState::Active);
 			assert_eq!(job(third).replicas[0].provider, ALICE);
 			assert_eq!(MockStake::slashes().len(), 5);
+			// Missed acknowledgements compensate nobody: the client gets its escrow back only.
 			assert_eq!(held(CLIENT2), 0);
-			assert_eq!(free(CLIENT2), INITIAL + 2 * (MISSED_DEADLINE_SLASH / 2));
+			assert_eq!(free(CLIENT2), INITIAL);
 		});
 	}
 
@@ -1950,7 +1964,7 @@ mod deregistered {
 			run_to_block(1 + ACK_TIMEOUT);
 			assert_eq!(
 				MockStake::slashes(),
-				vec![slash_of(ALICE, SlashReason::MissedDeadline, CLIENT)]
+				vec![slash_to_treasury(ALICE, SlashReason::MissedDeadline)]
 			);
 			assert_eq!(job(id).replicas[0].provider, BOB);
 			assert_eq!(ProviderJobs::<Test>::get(ALICE, id), None);

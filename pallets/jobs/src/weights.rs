@@ -29,11 +29,11 @@
 // --heap-pages
 // 4096
 // --header
-// /work/main/scripts/weights-header.txt
+// scripts/weights-header.txt
 // --template
-// /work/main/scripts/pallet-weight-template.hbs
+// scripts/pallet-weight-template.hbs
 // --output
-// /work/main/pallets/jobs/src/weights.rs
+// pallets/jobs/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -89,10 +89,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `558 + r * (444 ±0)`
 		//  Estimated: `21814 + r * (2964 ±0)`
-		// Minimum execution time: 121_952_000 picoseconds.
-		Weight::from_parts(97_414_693, 21814)
-			// Standard Error: 15_623
-			.saturating_add(Weight::from_parts(31_182_081, 0).saturating_mul(r.into()))
+		// Minimum execution time: 123_083_000 picoseconds.
+		Weight::from_parts(99_605_423, 21814)
+			// Standard Error: 17_139
+			.saturating_add(Weight::from_parts(30_953_580, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -115,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10112`
 		//  Estimated: `9679`
-		// Minimum execution time: 86_269_000 picoseconds.
-		Weight::from_parts(113_549_000, 9679)
+		// Minimum execution time: 94_351_000 picoseconds.
+		Weight::from_parts(105_217_000, 9679)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -128,10 +128,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn acknowledge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `945`
+		//  Measured:  `912`
 		//  Estimated: `7484`
-		// Minimum execution time: 17_646_000 picoseconds.
-		Weight::from_parts(19_088_000, 7484)
+		// Minimum execution time: 18_307_000 picoseconds.
+		Weight::from_parts(19_679_000, 7484)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -143,10 +143,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn submit_receipt() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `941`
+		//  Measured:  `908`
 		//  Estimated: `7484`
-		// Minimum execution time: 19_639_000 picoseconds.
-		Weight::from_parts(21_652_000, 7484)
+		// Minimum execution time: 20_511_000 picoseconds.
+		Weight::from_parts(21_813_000, 7484)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -172,10 +172,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::ProviderJobs` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn accept() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2103`
+		//  Measured:  `2070`
 		//  Estimated: `8799`
-		// Minimum execution time: 123_944_000 picoseconds.
-		Weight::from_parts(133_219_000, 8799)
+		// Minimum execution time: 125_997_000 picoseconds.
+		Weight::from_parts(131_886_000, 8799)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -185,8 +185,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `982`
 		//  Estimated: `7484`
-		// Minimum execution time: 6_650_000 picoseconds.
-		Weight::from_parts(7_401_000, 7484)
+		// Minimum execution time: 6_720_000 picoseconds.
+		Weight::from_parts(7_471_000, 7484)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Jobs::TimeoutCursor` (r:1 w:1)
@@ -195,48 +195,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:64 w:64)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4019), added: 6494, mode: `MaxEncodedLen`)
-	/// Storage: `Stake::Ledgers` (r:8 w:4)
+	/// Storage: `Stake::Ledgers` (r:128 w:64)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:6 w:6)
+	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:4 w:4)
+	/// Storage: `Balances::Holds` (r:64 w:64)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Providers` (r:8 w:8)
+	/// Storage: `Providers::Providers` (r:128 w:128)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::PriceIndex` (r:12 w:8)
+	/// Storage: `Providers::PriceIndex` (r:72 w:128)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::ProviderJobs` (r:32 w:128)
+	/// Storage: `Jobs::ProviderJobs` (r:0 w:128)
 	/// Proof: `Jobs::ProviderJobs` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[0, 64]`.
 	fn on_initialize_timeouts(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2475 + t * (250 ±0)`
-		//  Estimated: `25748 + t * (6494 ±0)`
-		// Minimum execution time: 8_643_000 picoseconds.
-		Weight::from_parts(8_743_000, 25748)
-			// Standard Error: 179_735
-			.saturating_add(Weight::from_parts(170_267_137, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(t.into())))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(t.into())))
+		//  Measured:  `1386 + t * (1536 ±0)`
+		//  Estimated: `21814 + t * (6494 ±0)`
+		// Minimum execution time: 7_391_000 picoseconds.
+		Weight::from_parts(7_611_000, 21814)
+			// Standard Error: 1_128_290
+			.saturating_add(Weight::from_parts(236_251_889, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().reads((9_u64).saturating_mul(t.into())))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes((12_u64).saturating_mul(t.into())))
 			.saturating_add(Weight::from_parts(0, 6494).saturating_mul(t.into()))
 	}
 	/// Storage: `Jobs::Queue` (r:1 w:1)
 	/// Proof: `Jobs::Queue` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:4 w:4)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4019), added: 6494, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::PriceIndex` (r:9 w:2)
+	/// Storage: `Providers::PriceIndex` (r:12 w:8)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Stake::Ledgers` (r:1 w:0)
+	/// Storage: `Stake::Ledgers` (r:4 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Providers` (r:1 w:1)
+	/// Storage: `Providers::Providers` (r:4 w:4)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Stats` (r:1 w:1)
 	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
@@ -247,16 +247,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[0, 4]`.
 	fn on_initialize_queue(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `371 + q * (526 ±0)`
-		//  Estimated: `24417 + q * (6494 ±0)`
-		// Minimum execution time: 2_143_000 picoseconds.
-		Weight::from_parts(6_158_371, 24417)
-			// Standard Error: 43_304
-			.saturating_add(Weight::from_parts(72_664_027, 0).saturating_mul(q.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(q.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(q.into())))
+		//  Measured:  `144 + q * (1005 ±0)`
+		//  Estimated: `21814 + q * (6494 ±0)`
+		// Minimum execution time: 1_372_000 picoseconds.
+		Weight::from_parts(1_066_600, 21814)
+			// Standard Error: 21_528
+			.saturating_add(Weight::from_parts(78_511_925, 0).saturating_mul(q.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(q.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 6494).saturating_mul(q.into()))
 	}
 }
@@ -264,8 +264,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn post(r: u32, ) -> Weight {
-		Weight::from_parts(97_414_693, 21814)
-			.saturating_add(Weight::from_parts(31_182_081, 0).saturating_mul(r.into()))
+		Weight::from_parts(99_605_423, 21814)
+			.saturating_add(Weight::from_parts(30_953_580, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -273,45 +273,45 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2964).saturating_mul(r.into()))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(113_549_000, 9679)
+		Weight::from_parts(105_217_000, 9679)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn acknowledge() -> Weight {
-		Weight::from_parts(19_088_000, 7484)
+		Weight::from_parts(19_679_000, 7484)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn submit_receipt() -> Weight {
-		Weight::from_parts(21_652_000, 7484)
+		Weight::from_parts(21_813_000, 7484)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn accept() -> Weight {
-		Weight::from_parts(133_219_000, 8799)
+		Weight::from_parts(131_886_000, 8799)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(7_401_000, 7484)
+		Weight::from_parts(7_471_000, 7484)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 	}
 	fn on_initialize_timeouts(t: u32, ) -> Weight {
-		Weight::from_parts(8_743_000, 25748)
-			.saturating_add(Weight::from_parts(170_267_137, 0).saturating_mul(t.into()))
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(t.into())))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
-			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(t.into())))
+		Weight::from_parts(7_611_000, 21814)
+			.saturating_add(Weight::from_parts(236_251_889, 0).saturating_mul(t.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
+			.saturating_add(ParityDbWeight::get().reads((9_u64).saturating_mul(t.into())))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes((12_u64).saturating_mul(t.into())))
 			.saturating_add(Weight::from_parts(0, 6494).saturating_mul(t.into()))
 	}
 	fn on_initialize_queue(q: u32, ) -> Weight {
-		Weight::from_parts(6_158_371, 24417)
-			.saturating_add(Weight::from_parts(72_664_027, 0).saturating_mul(q.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(q.into())))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
-			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(q.into())))
+		Weight::from_parts(1_066_600, 21814)
+			.saturating_add(Weight::from_parts(78_511_925, 0).saturating_mul(q.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(q.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 6494).saturating_mul(q.into()))
 	}
 }

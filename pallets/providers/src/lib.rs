@@ -494,8 +494,8 @@ pub mod pallet {
 		}
 
 		/// Tells the chain the provider's worker is alive. Free when on time (the first since
-		/// the provider went online, or at least `HeartbeatInterval` blocks after the last one);
-		/// a refused heartbeat pays its fee.
+		/// the provider went online, or at least `HeartbeatInterval` blocks after the last one)
+		/// and the provider's bond covers its GPUs; a refused heartbeat pays its fee.
 		///
 		/// Dispatch origin: signed, by the provider's worker key.
 		///
@@ -521,9 +521,16 @@ pub mod pallet {
 			info.heartbeat_deadline = now.saturating_add(T::HeartbeatTimeout::get());
 			LivenessDeadlines::<T>::insert(info.heartbeat_deadline, &provider, ());
 			let next_deadline = info.heartbeat_deadline;
+			// Free only for a provider whose bond covers its GPUs: otherwise registering many
+			// unbonded providers would buy unlimited free transactions.
+			let pays = if T::Stake::meets_minimum(&provider, info.profile.gpu.count) {
+				Pays::No
+			} else {
+				Pays::Yes
+			};
 			Providers::<T>::insert(&provider, info);
 			Self::deposit_event(Event::Heartbeat { provider, next_deadline });
-			Ok(Pays::No.into())
+			Ok(pays.into())
 		}
 
 		/// Removes the provider from the registry. Its bond stays with the stake pallet, to be
@@ -849,6 +856,10 @@ impl<T: Config> StakeObserver<T::AccountId> for Pallet<T> {
 	fn stake_changed(who: &T::AccountId) {
 		// Not a provider (yet): nothing to re-check. `register` checks the bond itself.
 		let _ = Self::mutate_provider(who, |_| Ok(()));
+	}
+
+	fn has_active_jobs(who: &T::AccountId) -> bool {
+		Providers::<T>::get(who).is_some_and(|info| info.active_jobs > 0)
 	}
 
 	fn fraud_proven(who: &T::AccountId) {

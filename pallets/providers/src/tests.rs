@@ -336,13 +336,22 @@ fn heartbeat_on_time_is_free_and_moves_the_deadline() {
 		run_to_block(1 + HEARTBEAT_INTERVAL);
 		let post = Providers::heartbeat(RuntimeOrigin::signed(worker_of(ALICE))).unwrap();
 		assert_eq!(post.pays_fee, Pays::No);
-		let deadline = 1 + HEARTBEAT_INTERVAL + HEARTBEAT_TIMEOUT;
+		// Without a bond covering its GPUs the same heartbeat is accepted but paid for.
+		MockStake::set_bond(ALICE, 0);
+		run_to_block(1 + 2 * HEARTBEAT_INTERVAL);
+		let post = Providers::heartbeat(RuntimeOrigin::signed(worker_of(ALICE))).unwrap();
+		assert_eq!(post.pays_fee, Pays::Yes);
+		MockStake::set_bond(ALICE, bond_for(1));
+		run_to_block(1 + 3 * HEARTBEAT_INTERVAL);
+		assert_ok!(Providers::heartbeat(RuntimeOrigin::signed(worker_of(ALICE))));
+		let deadline = 1 + 3 * HEARTBEAT_INTERVAL + HEARTBEAT_TIMEOUT;
 		System::assert_last_event(
 			Event::Heartbeat { provider: ALICE, next_deadline: deadline }.into(),
 		);
-		assert_eq!(info(ALICE).last_heartbeat, Some(1 + HEARTBEAT_INTERVAL));
+		assert_eq!(info(ALICE).last_heartbeat, Some(1 + 3 * HEARTBEAT_INTERVAL));
 		assert!(crate::LivenessDeadlines::<Test>::contains_key(deadline, ALICE));
 		assert!(!crate::LivenessDeadlines::<Test>::contains_key(1 + HEARTBEAT_TIMEOUT, ALICE));
+		assert_eq!(crate::LivenessDeadlines::<Test>::iter().count(), 1);
 		// Past the first deadline nothing happens: the heartbeat moved it.
 		run_to_block(deadline - 1);
 		assert_eq!(info(ALICE).status, Status::Online);
@@ -646,6 +655,19 @@ fn reputation_moves_with_outcomes_and_updates_the_index() {
 		let events = System::events().len();
 		Providers::record(&BOB, Outcome::Failed);
 		assert_eq!(System::events().len(), events);
+	});
+}
+
+#[test]
+fn active_jobs_are_reported_to_the_stake_pallet() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
+		assert!(!Providers::has_active_jobs(&ALICE));
+		register(ALICE, 5);
+		assert!(!Providers::has_active_jobs(&ALICE));
+		assert_ok!(Providers::job_assigned(&ALICE));
+		assert!(Providers::has_active_jobs(&ALICE));
+		assert_ok!(Providers::job_released(&ALICE));
+		assert!(!Providers::has_active_jobs(&ALICE));
 	});
 }
 

@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `201`
 		//  Estimated: `3954`
-		// Minimum execution time: 29_124_000 picoseconds.
-		Weight::from_parts(31_456_000, 3954)
+		// Minimum execution time: 30_385_000 picoseconds.
+		Weight::from_parts(32_038_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 27_471_000 picoseconds.
-		Weight::from_parts(29_383_000, 3954)
+		// Minimum execution time: 28_953_000 picoseconds.
+		Weight::from_parts(30_946_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 27_170_000 picoseconds.
-		Weight::from_parts(28_873_000, 3954)
+		// Minimum execution time: 28_132_000 picoseconds.
+		Weight::from_parts(30_075_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -142,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `929`
 		//  Estimated: `3954`
-		// Minimum execution time: 26_820_000 picoseconds.
-		Weight::from_parts(28_903_000, 3954)
+		// Minimum execution time: 28_412_000 picoseconds.
+		Weight::from_parts(29_855_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -159,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `665`
 		//  Estimated: `3954`
-		// Minimum execution time: 20_821_000 picoseconds.
-		Weight::from_parts(22_293_000, 3954)
+		// Minimum execution time: 21_892_000 picoseconds.
+		Weight::from_parts(23_274_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -182,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `794`
 		//  Estimated: `3954`
-		// Minimum execution time: 28_001_000 picoseconds.
-		Weight::from_parts(30_435_000, 3954)
+		// Minimum execution time: 29_373_000 picoseconds.
+		Weight::from_parts(30_986_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -191,15 +191,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Ledgers` (r:1 w:0)
+	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Parameters` (r:1 w:0)
+	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:0 w:2)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `734`
+		//  Measured:  `929`
 		//  Estimated: `3954`
-		// Minimum execution time: 16_715_000 picoseconds.
-		Weight::from_parts(18_017_000, 3954)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 22_404_000 picoseconds.
+		Weight::from_parts(23_826_000, 3954)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
@@ -218,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `665`
 		//  Estimated: `3954`
-		// Minimum execution time: 22_654_000 picoseconds.
-		Weight::from_parts(24_046_000, 3954)
+		// Minimum execution time: 22_934_000 picoseconds.
+		Weight::from_parts(24_687_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -249,10 +253,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `540 + p * (770 ±0)`
 		//  Estimated: `17201 + p * (3164 ±0)`
-		// Minimum execution time: 7_872_000 picoseconds.
-		Weight::from_parts(7_942_000, 17201)
-			// Standard Error: 118_284
-			.saturating_add(Weight::from_parts(74_334_002, 0).saturating_mul(p.into()))
+		// Minimum execution time: 8_392_000 picoseconds.
+		Weight::from_parts(187_088_800, 17201)
+			// Standard Error: 199_361
+			.saturating_add(Weight::from_parts(75_077_582, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -269,8 +273,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9897`
 		//  Estimated: `206627`
-		// Minimum execution time: 517_302_000 picoseconds.
-		Weight::from_parts(554_977_000, 206627)
+		// Minimum execution time: 511_893_000 picoseconds.
+		Weight::from_parts(553_996_000, 206627)
 			.saturating_add(T::DbWeight::get().reads(144_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
@@ -285,8 +289,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 19_810_000 picoseconds.
-		Weight::from_parts(21_502_000, 3954)
+		// Minimum execution time: 19_990_000 picoseconds.
+		Weight::from_parts(21_682_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -302,8 +306,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `827`
 		//  Estimated: `3954`
-		// Minimum execution time: 21_482_000 picoseconds.
-		Weight::from_parts(22_634_000, 3954)
+		// Minimum execution time: 22_343_000 picoseconds.
+		Weight::from_parts(23_485_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -319,8 +323,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 20_210_000 picoseconds.
-		Weight::from_parts(21_772_000, 3954)
+		// Minimum execution time: 20_961_000 picoseconds.
+		Weight::from_parts(22_273_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -336,8 +340,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `860`
 		//  Estimated: `3954`
-		// Minimum execution time: 18_097_000 picoseconds.
-		Weight::from_parts(19_800_000, 3954)
+		// Minimum execution time: 18_147_000 picoseconds.
+		Weight::from_parts(19_579_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -355,8 +359,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `665`
 		//  Estimated: `3954`
-		// Minimum execution time: 21_612_000 picoseconds.
-		Weight::from_parts(23_465_000, 3954)
+		// Minimum execution time: 21_742_000 picoseconds.
+		Weight::from_parts(23_265_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -365,48 +369,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(31_456_000, 3954)
+		Weight::from_parts(32_038_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn update_profile() -> Weight {
-		Weight::from_parts(29_383_000, 3954)
+		Weight::from_parts(30_946_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_price() -> Weight {
-		Weight::from_parts(28_873_000, 3954)
+		Weight::from_parts(30_075_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_worker() -> Weight {
-		Weight::from_parts(28_903_000, 3954)
+		Weight::from_parts(29_855_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn go_offline() -> Weight {
-		Weight::from_parts(22_293_000, 3954)
+		Weight::from_parts(23_274_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn go_online() -> Weight {
-		Weight::from_parts(30_435_000, 3954)
+		Weight::from_parts(30_986_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(18_017_000, 3954)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(23_826_000, 3954)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn deregister() -> Weight {
-		Weight::from_parts(24_046_000, 3954)
+		Weight::from_parts(24_687_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn on_initialize(p: u32, _b: u32, ) -> Weight {
-		Weight::from_parts(7_942_000, 17201)
-			.saturating_add(Weight::from_parts(74_334_002, 0).saturating_mul(p.into()))
+		Weight::from_parts(187_088_800, 17201)
+			.saturating_add(Weight::from_parts(75_077_582, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -414,31 +418,31 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3164).saturating_mul(p.into()))
 	}
 	fn cheapest() -> Weight {
-		Weight::from_parts(554_977_000, 206627)
+		Weight::from_parts(553_996_000, 206627)
 			.saturating_add(ParityDbWeight::get().reads(144_u64))
 	}
 	fn job_assigned() -> Weight {
-		Weight::from_parts(21_502_000, 3954)
+		Weight::from_parts(21_682_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn job_released() -> Weight {
-		Weight::from_parts(22_634_000, 3954)
+		Weight::from_parts(23_485_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn record_outcome() -> Weight {
-		Weight::from_parts(21_772_000, 3954)
+		Weight::from_parts(22_273_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn stake_changed() -> Weight {
-		Weight::from_parts(19_800_000, 3954)
+		Weight::from_parts(19_579_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn fraud_proven() -> Weight {
-		Weight::from_parts(23_465_000, 3954)
+		Weight::from_parts(23_265_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}

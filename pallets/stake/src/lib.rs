@@ -228,6 +228,9 @@ pub mod pallet {
 		/// The unbonding period is zero, or the client and watcher shares add up to more than
 		/// 100%.
 		InvalidParameters,
+		/// The provider has jobs assigned: its bond stays until they end, so that their slashes
+		/// still find it.
+		ActiveJobs,
 		/// The treasury account cannot receive its share of a slash (it does not exist and the
 		/// share is below the existential deposit). See [`Config::Treasury`].
 		TreasuryCannotReceive,
@@ -298,8 +301,8 @@ pub mod pallet {
 		///
 		/// Dispatch origin: signed, by the provider's account.
 		///
-		/// Errors: [`Error::ZeroAmount`], [`Error::NotBonded`], [`Error::InsufficientBond`],
-		/// [`Error::TooManyUnbondingChunks`].
+		/// Errors: [`Error::ZeroAmount`], [`Error::NotBonded`], [`Error::ActiveJobs`],
+		/// [`Error::InsufficientBond`], [`Error::TooManyUnbondingChunks`].
 		///
 		/// Events: [`Event::Unbonded`].
 		#[pallet::call_index(2)]
@@ -311,6 +314,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
 			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			ensure!(!T::Observer::has_active_jobs(&who), Error::<T>::ActiveJobs);
 			let unlock_at = frame_system::Pallet::<T>::block_number()
 				.saturating_add(Parameters::<T>::get().unbonding_period);
 			ledger.unbond(value, unlock_at)?;

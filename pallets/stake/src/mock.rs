@@ -66,6 +66,7 @@ pub enum Notice {
 
 thread_local! {
 	static NOTICES: RefCell<Vec<Notice>> = const { RefCell::new(Vec::new()) };
+	static BUSY: RefCell<Vec<AccountId>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Stands in for the provider registry.
@@ -85,6 +86,20 @@ impl StakeObserver<AccountId> for MockObserver {
 	fn fraud_proven(who: &AccountId) {
 		NOTICES.with(|n| n.borrow_mut().push(Notice::FraudProven(*who)));
 	}
+	fn has_active_jobs(who: &AccountId) -> bool {
+		BUSY.with(|b| b.borrow().contains(who))
+	}
+}
+
+/// Marks `who` as having (`true`) or not having jobs assigned, for the observer.
+pub fn set_busy(who: AccountId, busy: bool) {
+	BUSY.with(|b| {
+		let mut b = b.borrow_mut();
+		b.retain(|w| *w != who);
+		if busy {
+			b.push(who);
+		}
+	});
 }
 
 impl pallet_stake::Config for Test {
@@ -181,6 +196,7 @@ impl ExtBuilder {
 			// Events are only recorded from block 1 on.
 			System::set_block_number(1);
 			MockObserver::take();
+			BUSY.with(|b| b.borrow_mut().clear());
 		});
 		ext
 	}

@@ -338,6 +338,19 @@ mod unbond {
 	}
 
 	#[test]
+	fn refuses_while_the_provider_has_jobs() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Stake::bond(signed(ALICE), 1_000));
+			crate::mock::set_busy(ALICE, true);
+			assert_noop!(Stake::unbond(signed(ALICE), 10), Error::<Test>::ActiveJobs);
+			// More may be bonded meanwhile, and what is bonded stays slashable.
+			assert_ok!(Stake::bond_extra(signed(ALICE), 10));
+			crate::mock::set_busy(ALICE, false);
+			assert_ok!(Stake::unbond(signed(ALICE), 10));
+		});
+	}
+
+	#[test]
 	fn refuses_more_than_max_chunks() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Stake::bond(signed(ALICE), 1_000));

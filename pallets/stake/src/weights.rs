@@ -75,8 +75,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `464`
 		//  Estimated: `3954`
-		// Minimum execution time: 64_015_000 picoseconds.
-		Weight::from_parts(66_489_000, 3954)
+		// Minimum execution time: 67_100_000 picoseconds.
+		Weight::from_parts(69_874_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -96,25 +96,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `639`
 		//  Estimated: `3954`
-		// Minimum execution time: 65_297_000 picoseconds.
-		Weight::from_parts(69_955_000, 3954)
+		// Minimum execution time: 66_729_000 picoseconds.
+		Weight::from_parts(70_875_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
-	/// Storage: `Stake::Parameters` (r:1 w:0)
-	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(489), added: 2964, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Parameters` (r:1 w:0)
+	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `885`
 		//  Estimated: `3954`
-		// Minimum execution time: 26_931_000 picoseconds.
-		Weight::from_parts(28_883_000, 3954)
+		// Minimum execution time: 29_565_000 picoseconds.
+		Weight::from_parts(31_477_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -131,10 +131,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `585 + c * (20 ±0)`
 		//  Estimated: `3954`
-		// Minimum execution time: 24_366_000 picoseconds.
-		Weight::from_parts(26_209_292, 3954)
-			// Standard Error: 911
-			.saturating_add(Weight::from_parts(44_679, 0).saturating_mul(c.into()))
+		// Minimum execution time: 25_408_000 picoseconds.
+		Weight::from_parts(26_763_359, 3954)
+			// Standard Error: 520
+			.saturating_add(Weight::from_parts(38_271, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -155,10 +155,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `642 + c * (20 ±0)`
 		//  Estimated: `3954`
-		// Minimum execution time: 55_413_000 picoseconds.
-		Weight::from_parts(59_610_843, 3954)
-			// Standard Error: 1_022
-			.saturating_add(Weight::from_parts(48_999, 0).saturating_mul(c.into()))
+		// Minimum execution time: 57_966_000 picoseconds.
+		Weight::from_parts(60_956_269, 3954)
+			// Standard Error: 1_805
+			.saturating_add(Weight::from_parts(27_485, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -168,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 3_806_000 picoseconds.
-		Weight::from_parts(4_237_000, 0)
+		// Minimum execution time: 3_726_000 picoseconds.
+		Weight::from_parts(4_136_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
@@ -196,8 +196,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1309`
 		//  Estimated: `8799`
-		// Minimum execution time: 142_713_000 picoseconds.
-		Weight::from_parts(147_460_000, 8799)
+		// Minimum execution time: 142_983_000 picoseconds.
+		Weight::from_parts(149_072_000, 8799)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -206,38 +206,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn bond() -> Weight {
-		Weight::from_parts(66_489_000, 3954)
+		Weight::from_parts(69_874_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(69_955_000, 3954)
+		Weight::from_parts(70_875_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(28_883_000, 3954)
+		Weight::from_parts(31_477_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn rebond(c: u32, ) -> Weight {
-		Weight::from_parts(26_209_292, 3954)
-			.saturating_add(Weight::from_parts(44_679, 0).saturating_mul(c.into()))
+		Weight::from_parts(26_763_359, 3954)
+			.saturating_add(Weight::from_parts(38_271, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn withdraw_unbonded(c: u32, ) -> Weight {
-		Weight::from_parts(59_610_843, 3954)
-			.saturating_add(Weight::from_parts(48_999, 0).saturating_mul(c.into()))
+		Weight::from_parts(60_956_269, 3954)
+			.saturating_add(Weight::from_parts(27_485, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(4_237_000, 0)
+		Weight::from_parts(4_136_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(147_460_000, 8799)
+		Weight::from_parts(149_072_000, 8799)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
