@@ -170,6 +170,4 @@ mod runtime {
 }
 
 #[cfg(test)]
-mod market_api_tests;
-#[cfg(test)]
 mod tests;

@@ -1,6 +1,8 @@
 //! Runtime-level checks: the genesis presets build, and the token and fee facts that wallets
 //! and providers rely on hold.
 
+mod market_api;
+
 use super::*;
 use frame_support::traits::fungible::{Inspect, InspectHold};
 use sp_keyring::Sr25519Keyring;

@@ -2,8 +2,7 @@
 //! each test calls the functions of [`crate::apis::market`], which the API runs unchanged, after
 //! driving the market through its real calls.
 
-use super::*;
-use crate::apis::market;
+use crate::{apis::market, *};
 use codec::{Decode, Encode};
 use sp_keyring::Sr25519Keyring;
 use tessera_primitives::{
@@ -12,25 +11,9 @@ use tessera_primitives::{
 	market::{Region, Requirements, REPUTATION_NEUTRAL},
 };
 
-/// Applies a preset patch over the default genesis config, as the node's chain-spec builder does.
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		},
-		(base, patch) => *base = patch,
-	}
-}
-
 /// The `development` genesis, at block 1.
 fn dev_ext() -> sp_io::TestExternalities {
-	let patch = genesis_config_presets::get_preset(&"development".into()).expect("preset exists");
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, serde_json::from_slice(&patch).unwrap());
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-	let mut ext: sp_io::TestExternalities = config.build_storage().unwrap().into();
+	let mut ext = super::ext_from_preset("development");
 	ext.execute_with(|| System::set_block_number(1));
 	ext
 }
