@@ -374,7 +374,8 @@ impl_runtime_apis! {
 		fn on_runtime_upgrade(checks: frame_try_runtime::UpgradeCheckSelect) -> (Weight, Weight) {
 			// A failed pre/post-upgrade check must stop try-runtime right here with a backtrace;
 			// this API is only compiled into try-runtime builds, never into the chain's runtime.
-			let weight = Executive::try_runtime_upgrade(checks).unwrap();
+			let checked = Executive::try_runtime_upgrade(checks);
+			let weight = checked.expect("upgrade checks"); // qed: only in try-runtime builds
 			(weight, super::configs::RuntimeBlockWeights::get().max_block)
 		}
 
@@ -386,7 +387,7 @@ impl_runtime_apis! {
 		) -> Weight {
 			// As above: only in try-runtime builds, where a failure must stop the run.
 			Executive::try_execute_block(block, state_root_check, signature_check, select)
-				.expect("execute-block failed")
+				.expect("execute-block failed") // qed: only in try-runtime builds
 		}
 	}
 
