@@ -4,11 +4,11 @@
 //! The jobs pallet stores these types as they are, the runtime API returns them, and the worker
 //! reads them from the chain, so all three agree on one definition.
 
-use crate::market::Requirements;
+use crate::market::{Requirements, SlashReason};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_core::{ConstU32, H256};
-use sp_runtime::BoundedVec;
+use sp_core::{sr25519, ConstU32, H256};
+use sp_runtime::{BoundedVec, Weight};
 
 /// A job's number, counting from 0 in the order jobs were posted.
 pub type JobId = u64;
@@ -138,6 +138,24 @@ pub struct Receipt {
 	pub output_uri: Uri,
 	/// Units of work used: exactly the job's units for `MatMulI8`, measured for `Opaque`.
 	pub used_units: u64,
+	/// For `Attested` jobs: the enclave key's signature over [`attested_receipt_payload`];
+	/// `None` otherwise.
+	pub enclave_signature: Option<sr25519::Signature>,
+}
+
+/// Domain tag of [`attested_receipt_payload`].
+pub const RECEIPT_TAG: &[u8; 19] = b"tessera/receipt/v1:";
+
+/// What an enclave signs for an `Attested` job's receipt: [`RECEIPT_TAG`], the job number
+/// (u64 LE), the output commitment and the units used (u64 LE). The job number makes a
+/// signature from another job useless; the units stop a signed result being billed higher.
+pub fn attested_receipt_payload(job: JobId, output_commitment: &H256, used_units: u64) -> [u8; 67] {
+	let mut payload = [0u8; 67];
+	payload[..19].copy_from_slice(RECEIPT_TAG);
+	payload[19..27].copy_from_slice(&job.to_le_bytes());
+	payload[27..59].copy_from_slice(output_commitment.as_bytes());
+	payload[59..67].copy_from_slice(&used_units.to_le_bytes());
+	payload
 }
 
 #[cfg(test)]
@@ -178,14 +196,15 @@ mod tests {
 }
 
 /// What the verifier says about a receipt.
-#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub enum Verdict<BlockNumber> {
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub enum Verdict<AccountId, BlockNumber> {
 	/// Not decided yet: ask again at this block.
 	Pending(BlockNumber),
 	/// The result is accepted: pay the provider.
 	Accepted,
-	/// The result was proven wrong: the provider committed fraud.
-	Rejected,
+	/// The result was proven wrong (`Fraud`) or outvoted (`Dissent`): the provider is slashed
+	/// for `offence`, and `watcher`, who proved it, gets the watcher's share.
+	Rejected { offence: SlashReason, watcher: Option<AccountId> },
 }
 
 /// Checks receipts for the jobs pallet. The jobs pallet hands each receipt over, asks for the
@@ -212,9 +231,19 @@ pub trait Verifier<AccountId, Balance, BlockNumber> {
 	) -> Result<BlockNumber, sp_runtime::DispatchError>;
 
 	/// The verdict on the receipt of replica `replica` of `job`.
-	fn verdict(job: JobId, replica: u32) -> Verdict<BlockNumber>;
+	fn verdict(job: JobId, replica: u32) -> Verdict<AccountId, BlockNumber>;
 
 	/// The jobs pallet is done with the receipt (paid, rejected or accepted early by the
 	/// client): the verifier may forget it.
 	fn closed(job: JobId, replica: u32);
+
+	/// The most [`Self::receipt_submitted`] weighs; the jobs pallet adds it to its own call's.
+	fn receipt_weight() -> Weight;
+
+	/// The most [`Self::challenge`] weighs.
+	fn challenge_weight() -> Weight;
+
+	/// The most one [`Self::verdict`] followed by [`Self::closed`] weighs; the jobs pallet's
+	/// hook charges it for each verdict it asks for.
+	fn verdict_weight() -> Weight;
 }

@@ -22,6 +22,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_providers, Providers]
 	[pallet_stake, Stake]
 	[pallet_jobs, Jobs]
+	[pallet_proofs, Proofs]
 );
 
 /// The benchmarks this runtime has, and the storage items they touch.

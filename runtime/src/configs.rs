@@ -28,10 +28,10 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	currency::MICRO_UNIT,
+	currency::{MICRO_UNIT, UNIT},
 	time::{DAYS, MINUTES},
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
-	Providers, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	Proofs, Providers, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
 	RuntimeOrigin, RuntimeTask, Stake, System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
 };
 
@@ -218,8 +218,6 @@ parameter_types! {
 	pub const MinDeadline: BlockNumber = 5 * MINUTES;
 	/// ...and at most 30 days after it is posted.
 	pub const MaxDeadline: BlockNumber = 30 * DAYS;
-	/// Until the proofs pallet lands, receipts are accepted a minute after they are submitted.
-	pub const ChallengeWindow: BlockNumber = MINUTES;
 }
 
 impl pallet_jobs::Config for Runtime {
@@ -228,7 +226,7 @@ impl pallet_jobs::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = Providers;
 	type Slasher = Stake;
-	type Verifier = pallet_jobs::verifier::AcceptAfterWindow<Runtime, ChallengeWindow>;
+	type Verifier = Proofs;
 	type Treasury = TreasuryAccount;
 	type ProtocolFee = ProtocolFee;
 	type MaxReplicas = ConstU32<8>;
@@ -241,6 +239,58 @@ impl pallet_jobs::Config for Runtime {
 	/// The hook retries 4 queued jobs per block, oldest first, round robin.
 	type MaxQueueMatchesPerBlock = ConstU32<4>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
+parameter_types! {
+	/// Samples are drawn from the hashes of the 3 blocks after a receipt: all 3 authors would
+	/// have to collude with a cheater to bias them.
+	pub const RandomnessDelay: BlockNumber = 3;
+	/// Optimistic and attested receipts can be challenged for a minute.
+	pub const ChallengeWindow: BlockNumber = MINUTES;
+	/// A provider has 2 minutes to open its samples.
+	pub const ResponseWindow: BlockNumber = 2 * MINUTES;
+	/// 2% of the deterministic receipts of other policies are spot-checked anyway.
+	pub const AuditChance: Perbill = Perbill::from_percent(2);
+	/// A challenge puts up 100 TSR; the loser of the challenge pays.
+	pub const ChallengeBond: Balance = 100 * UNIT;
+	/// Executors have 30 minutes to recompute a challenged job.
+	pub const ReexecutionWindow: BlockNumber = 30 * MINUTES;
+	/// Half the bond pays the executors who reported the majority result.
+	pub const ExecutorShare: Perbill = Perbill::from_percent(50);
+	/// A replicated job's tally is looked at every minute until it decides.
+	pub const ReplicationPoll: BlockNumber = MINUTES;
+	/// Disputes are looked at every 10 minutes until the dispute origin decides them.
+	pub const DisputePoll: BlockNumber = 10 * MINUTES;
+}
+
+impl pallet_proofs::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = Providers;
+	type Attestations = Providers;
+	type AttestationOrigin = EnsureRoot<AccountId>;
+	type DisputeOrigin = EnsureRoot<AccountId>;
+	type RandomnessDelay = RandomnessDelay;
+	/// 8 samples: a provider that skips a fraction f of the output is caught with probability
+	/// 1 - (1 - f)^8 (see docs/protocol.md).
+	type SpotCheckSamples = ConstU32<8>;
+	type AuditSamples = ConstU32<4>;
+	type AuditChance = AuditChance;
+	type ResponseWindow = ResponseWindow;
+	type ChallengeWindow = ChallengeWindow;
+	type ChallengeBond = ChallengeBond;
+	type Executors = ConstU32<3>;
+	type ReexecutionWindow = ReexecutionWindow;
+	type ExecutorShare = ExecutorShare;
+	type ReplicationPoll = ReplicationPoll;
+	type DisputePoll = DisputePoll;
+	type MaxReplicas = ConstU32<8>;
+	type MaxAuthorities = ConstU32<16>;
+	type MaxMeasurements = ConstU32<64>;
+	type WeightInfo = pallet_proofs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MarketBenchmarks;
 }
@@ -270,31 +320,47 @@ impl pallet_providers::BenchmarkHelper<AccountId> for MarketBenchmarks {
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_jobs::BenchmarkHelper<AccountId> for MarketBenchmarks {
 	fn providers(count: u32, max_price: u128) -> alloc::vec::Vec<(AccountId, AccountId)> {
-		(0..count)
-			.map(|i| {
-				let provider: AccountId = frame_benchmarking::account("jobs-provider", i, 0);
-				let worker: AccountId = frame_benchmarking::account("jobs-worker", i, 0);
-				<MarketBenchmarks as pallet_providers::BenchmarkHelper<AccountId>>::bond(
-					&provider, 8,
-				);
-				let registered = Providers::register(
-					RuntimeOrigin::signed(provider.clone()),
-					benchmark_profile(),
-					max_price,
-					// One job at a time, so that each job of a benchmark has a provider of its
-					// own and no storage item is shared between them.
-					1,
-					sp_runtime::BoundedVec::truncate_from(b"https://gpu.example.org".to_vec()),
-					worker.clone(),
-				);
-				assert!(registered.is_ok(), "benchmark registration: {registered:?}");
-				// Workers pay fees up front: give them some.
-				use frame_support::traits::fungible::Mutate;
-				let _ = Balances::mint_into(&worker, crate::UNIT);
-				(provider, worker)
-			})
-			.collect()
+		benchmark_providers("jobs", count, max_price)
 	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_proofs::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn providers(count: u32, max_price: u128) -> alloc::vec::Vec<(AccountId, AccountId)> {
+		benchmark_providers("proofs", count, max_price)
+	}
+}
+
+/// Registers and bonds `count` providers named after `pallet`, one job slot each, and returns
+/// their (provider, worker) accounts.
+#[cfg(feature = "runtime-benchmarks")]
+fn benchmark_providers(
+	pallet: &'static str,
+	count: u32,
+	max_price: u128,
+) -> alloc::vec::Vec<(AccountId, AccountId)> {
+	(0..count)
+		.map(|i| {
+			let provider: AccountId = frame_benchmarking::account(pallet, i, 0);
+			let worker: AccountId = frame_benchmarking::account(pallet, i, 1);
+			<MarketBenchmarks as pallet_providers::BenchmarkHelper<AccountId>>::bond(&provider, 8);
+			let registered = Providers::register(
+				RuntimeOrigin::signed(provider.clone()),
+				benchmark_profile(),
+				max_price,
+				// One job at a time, so that each job of a benchmark has a provider of its
+				// own and no storage item is shared between them.
+				1,
+				sp_runtime::BoundedVec::truncate_from(b"https://gpu.example.org".to_vec()),
+				worker.clone(),
+			);
+			assert!(registered.is_ok(), "benchmark registration: {registered:?}");
+			// Workers pay fees up front: give them some.
+			use frame_support::traits::fungible::Mutate;
+			let _ = Balances::mint_into(&worker, crate::UNIT);
+			(provider, worker)
+		})
+		.collect()
 }
 
 /// Eight H100s in Europe: a provider that fits any job with default requirements.

@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("tessera"),
 	impl_name: Cow::Borrowed("tessera-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -167,6 +167,9 @@ mod runtime {
 
 	#[runtime::pallet_index(42)]
 	pub type Jobs = pallet_jobs;
+
+	#[runtime::pallet_index(43)]
+	pub type Proofs = pallet_proofs;
 }
 
 #[cfg(test)]

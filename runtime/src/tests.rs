@@ -2,6 +2,7 @@
 //! and providers rely on hold.
 
 mod market_api;
+mod spot_checks;
 
 use super::*;
 use frame_support::traits::fungible::{Inspect, InspectHold};

@@ -1014,6 +1014,7 @@ mod tests {
 			output_commitment: H256::repeat_byte(1),
 			output_uri: BoundedVec::truncate_from(b"https://gpu.example.org/out/0".to_vec()),
 			used_units: 1,
+			enclave_signature: None,
 		});
 		let job: MarketJob = Job {
 			client: alice.clone(),

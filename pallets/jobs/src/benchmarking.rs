@@ -48,7 +48,12 @@ fn funded_client<T: Config>(index: u32) -> T::AccountId {
 }
 
 fn receipt(used_units: u64) -> Receipt {
-	Receipt { output_commitment: Default::default(), output_uri: longest_url(), used_units }
+	Receipt {
+		output_commitment: Default::default(),
+		output_uri: longest_url(),
+		used_units,
+		enclave_signature: None,
+	}
 }
 
 /// Posts a job for `replicas` providers that exist; returns its id.

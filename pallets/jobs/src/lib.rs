@@ -22,7 +22,8 @@
 //! 4. The receipt goes to [`Config::Verifier`], which names the block at which to ask for its
 //!    verdict; [`Call::challenge`] forwards a dispute to it. Accepted: the provider is paid
 //!    `price x used units` and the treasury the protocol fee on that. Rejected: the provider is
-//!    slashed for fraud (the client receives the client share) and nothing is paid.
+//!    slashed for fraud, or for dissent when other replicas outvoted it (the client receives the
+//!    client share, the watcher who proved it the watcher share) and nothing is paid.
 //!    [`Call::accept`] lets the client accept a receipt at once.
 //! 5. When every replica is over, what is left of the escrow goes back to the client.
 //!
@@ -54,7 +55,6 @@ pub mod spec;
 mod tests;
 pub mod timeouts;
 pub mod types;
-pub mod verifier;
 pub mod weights;
 
 use frame_support::{
@@ -344,8 +344,10 @@ pub mod pallet {
 			let tried = timeouts::match_queue::<T>();
 			// Each handled timeout may re-match a replica, and each tried queued job runs a
 			// query: the benchmarks found providers at once, so the query's worst case is added.
+			// Each may also be a verdict, whose cost is the verifier's.
 			let queries = handled.saturating_add(tried);
 			T::WeightInfo::on_initialize_timeouts(handled)
+				.saturating_add(T::Verifier::verdict_weight().saturating_mul(handled.into()))
 				.saturating_add(T::WeightInfo::on_initialize_queue(tried))
 				.saturating_add(T::Registry::cheapest_weight().saturating_mul(queries.into()))
 		}
@@ -503,7 +505,7 @@ pub mod pallet {
 		///
 		/// Events: [`Event::ReceiptSubmitted`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::submit_receipt())]
+		#[pallet::weight(T::WeightInfo::submit_receipt().saturating_add(T::Verifier::receipt_weight()))]
 		pub fn submit_receipt(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -581,7 +583,7 @@ pub mod pallet {
 		///
 		/// Events: [`Event::Challenged`].
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::challenge())]
+		#[pallet::weight(T::WeightInfo::challenge().saturating_add(T::Verifier::challenge_weight()))]
 		pub fn challenge(origin: OriginFor<T>, job: JobId, replica: u32) -> DispatchResult {
 			let challenger = ensure_signed(origin)?;
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
@@ -620,8 +622,11 @@ pub enum FailureReason {
 	MissedAcknowledgement,
 	/// No receipt by the deadline.
 	MissedDeadline,
-	/// The verifier rejected the receipt.
+	/// The verifier proved the receipt wrong: the provider is slashed for fraud.
 	Rejected,
+	/// The verifier found the receipt outvoted by the other replicas: the provider is slashed
+	/// for dissent.
+	Outvoted,
 	/// The provider's account could not receive its payment (it no longer exists); the client
 	/// gets the replica's budget back.
 	PaymentFailed,

@@ -421,7 +421,7 @@ pub struct VerifierConfig {
 	/// The verdict is asked for `window` blocks after a receipt.
 	pub window: BlockNumber,
 	/// The verdict when none is scripted for the replica.
-	pub verdict: Verdict<BlockNumber>,
+	pub verdict: Verdict<AccountId, BlockNumber>,
 	/// `Some(delay)`: challenges are taken and the verdict asked for `delay` blocks later;
 	/// `None`: challenges are refused with [`CHALLENGE_REFUSED`].
 	pub challenge_delay: Option<BlockNumber>,
@@ -440,6 +440,9 @@ impl Default for VerifierConfig {
 	}
 }
 
+/// What [`MockVerifier`] says each of its calls weighs, so that tests can see it charged.
+pub const MOCK_VERIFIER_WEIGHT: Weight = Weight::from_parts(7_000_000, 0);
+
 /// The error [`MockVerifier`] refuses challenges with.
 pub const CHALLENGE_REFUSED: DispatchError = DispatchError::Other("challenge refused");
 /// The error [`MockVerifier`] refuses receipts with.
@@ -447,7 +450,7 @@ pub const RECEIPT_REFUSED: DispatchError = DispatchError::Other("receipt refused
 
 thread_local! {
 	static VERIFIER: RefCell<VerifierConfig> = RefCell::new(VerifierConfig::default());
-	static SCRIPTED: RefCell<BTreeMap<(JobId, u32), VecDeque<Verdict<BlockNumber>>>> =
+	static SCRIPTED: RefCell<BTreeMap<(JobId, u32), VecDeque<Verdict<AccountId, BlockNumber>>>> =
 		const { RefCell::new(BTreeMap::new()) };
 	static VERIFIER_CALLS: RefCell<Vec<VerifierCall>> = const { RefCell::new(Vec::new()) };
 }
@@ -463,7 +466,7 @@ impl MockVerifier {
 		VERIFIER.with(|v| v.borrow().clone())
 	}
 	/// Sets the default verdict.
-	pub fn set_verdict(verdict: Verdict<BlockNumber>) {
+	pub fn set_verdict(verdict: Verdict<AccountId, BlockNumber>) {
 		VERIFIER.with(|v| v.borrow_mut().verdict = verdict);
 	}
 	/// Takes challenges (verdict `delay` blocks later) or, with `None`, refuses them.
@@ -472,7 +475,7 @@ impl MockVerifier {
 	}
 	/// The next verdicts on replica `replica` of `job`, one per time it is asked; the default
 	/// verdict after them.
-	pub fn script(job: JobId, replica: u32, verdicts: Vec<Verdict<BlockNumber>>) {
+	pub fn script(job: JobId, replica: u32, verdicts: Vec<Verdict<AccountId, BlockNumber>>) {
 		SCRIPTED.with(|s| s.borrow_mut().insert((job, replica), verdicts.into()));
 	}
 	/// Every call so far, oldest first.
@@ -524,7 +527,7 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 		Ok(System::block_number() + delay)
 	}
 
-	fn verdict(job: JobId, replica: u32) -> Verdict<BlockNumber> {
+	fn verdict(job: JobId, replica: u32) -> Verdict<AccountId, BlockNumber> {
 		Self::log(VerifierCall::Verdict { job, replica });
 		let scripted =
 			SCRIPTED.with(|s| s.borrow_mut().get_mut(&(job, replica)).and_then(|q| q.pop_front()));
@@ -533,6 +536,18 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 
 	fn closed(job: JobId, replica: u32) {
 		Self::log(VerifierCall::Closed { job, replica });
+	}
+
+	fn receipt_weight() -> Weight {
+		MOCK_VERIFIER_WEIGHT
+	}
+
+	fn challenge_weight() -> Weight {
+		MOCK_VERIFIER_WEIGHT
+	}
+
+	fn verdict_weight() -> Weight {
+		MOCK_VERIFIER_WEIGHT
 	}
 }
 

@@ -53,7 +53,7 @@ pub fn pay<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32) {
 		// The provider's account cannot receive (it was reaped): it is not paid, and the
 		// client gets the replica's budget back when the job closes.
 		log::warn!(target: crate::LOG_TARGET, "job {job} replica {replica}: payment failed: {error:?}");
-		fail::<T>(job, record, replica, FailureReason::PaymentFailed);
+		fail::<T>(job, record, replica, FailureReason::PaymentFailed, None);
 		return;
 	}
 	slot.state = ReplicaState::Paid { payment, fee };
@@ -66,9 +66,16 @@ pub fn pay<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32) {
 }
 
 /// Fails replica `replica` of `record` for `reason`: the provider is slashed (for a missed
-/// acknowledgement or deadline, or for fraud; the client is the harmed party except for a
-/// missed acknowledgement), its reputation moved and its job slot freed.
-pub fn fail<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32, reason: FailureReason) {
+/// acknowledgement or deadline, for fraud or for dissent; the client is the harmed party except
+/// for a missed acknowledgement, and `watcher`, who proved the fault, gets the watcher's share),
+/// its reputation moved and its job slot freed.
+pub fn fail<T: Config>(
+	job: JobId,
+	record: &mut JobOf<T>,
+	replica: u32,
+	reason: FailureReason,
+	watcher: Option<&T::AccountId>,
+) {
 	let Some(slot) = record.replicas.get_mut(replica as usize) else { return };
 	slot.state = ReplicaState::Failed;
 	let provider = slot.provider.clone();
@@ -77,6 +84,7 @@ pub fn fail<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32, reason: 
 			Some((SlashReason::MissedDeadline, Outcome::Failed))
 		},
 		FailureReason::Rejected => Some((SlashReason::Fraud, Outcome::Slashed)),
+		FailureReason::Outvoted => Some((SlashReason::Dissent, Outcome::Failed)),
 		// Not the provider's fault.
 		FailureReason::PaymentFailed => None,
 	};
@@ -86,7 +94,7 @@ pub fn fail<T: Config>(job: JobId, record: &mut JobOf<T>, replica: u32, reason: 
 	let harmed = (reason != FailureReason::MissedAcknowledgement).then_some(&record.client);
 	if let Some((slash, outcome)) = penalty {
 		let slashed = frame_support::storage::with_storage_layer(|| {
-			T::Slasher::slash(&provider, slash, harmed, None)
+			T::Slasher::slash(&provider, slash, harmed, watcher)
 		});
 		if let Err(error) = slashed {
 			log::warn!(target: crate::LOG_TARGET, "job {job}: slash of {provider:?} failed: {error:?}");

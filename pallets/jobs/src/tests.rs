@@ -6,6 +6,7 @@ use crate::{
 };
 use frame_support::{
 	assert_noop, assert_ok,
+	dispatch::GetDispatchInfo,
 	traits::{
 		fungible::{Inspect, InspectHold},
 		Hooks,
@@ -13,7 +14,6 @@ use frame_support::{
 	BoundedVec,
 };
 use sp_core::H256;
-use sp_runtime::DispatchError;
 use tessera_primitives::{
 	jobs::{Inputs, JobId, Receipt, Uri, Verdict, Verification, Workload, MAX_MATRIX_DIM},
 	market::{Outcome, Requirements, SlashOutcome, SlashReason},
@@ -84,6 +84,7 @@ fn receipt(used_units: u64) -> Receipt {
 		output_commitment: H256::repeat_byte(0xaa),
 		output_uri: uri("https://worker.example/out/1"),
 		used_units,
+		enclave_signature: None,
 	}
 }
 
@@ -1234,7 +1235,11 @@ mod settlement {
 			let before = total(&EVERYONE);
 			let escrow = escrow_of(MAX_PRICE, UNITS, 3);
 			let id = post(CLIENT, replicated(3));
-			MockVerifier::script(id, 1, vec![Verdict::Rejected]);
+			MockVerifier::script(
+				id,
+				1,
+				vec![Verdict::Rejected { offence: SlashReason::Fraud, watcher: None }],
+			);
 			for (replica, provider) in [ALICE, BOB, CHARLIE].into_iter().enumerate() {
 				ack(provider, id, replica as u32);
 			}
@@ -1296,7 +1301,10 @@ mod settlement {
 	fn a_rejected_receipt_slashes_for_fraud_and_refunds_the_client() {
 		ExtBuilder::market().build_and_execute(|| {
 			let before = total(&EVERYONE);
-			MockVerifier::set_verdict(Verdict::Rejected);
+			MockVerifier::set_verdict(Verdict::Rejected {
+				offence: SlashReason::Fraud,
+				watcher: None,
+			});
 			let id = post(CLIENT, spec());
 			ack(ALICE, id, 0);
 			submit(ALICE, id, 0, UNITS);
@@ -1335,6 +1343,74 @@ mod settlement {
 	}
 
 	#[test]
+	fn an_outvoted_receipt_slashes_for_dissent_and_pays_the_watcher() {
+		ExtBuilder::market().build_and_execute(|| {
+			let before = total(&EVERYONE);
+			MockVerifier::set_verdict(Verdict::Rejected {
+				offence: SlashReason::Dissent,
+				watcher: Some(CLIENT2),
+			});
+			let id = post(CLIENT, spec());
+			ack(ALICE, id, 0);
+			submit(ALICE, id, 0, UNITS);
+			take_events();
+			run_to_block(1 + MockVerifier::config().window);
+			assert_eq!(
+				take_events(),
+				vec![
+					Event::ReplicaFailed {
+						job: id,
+						replica: 0,
+						provider: ALICE,
+						reason: FailureReason::Outvoted
+					},
+					Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				]
+			);
+			let slashed = MockStake::amount(SlashReason::Dissent);
+			let (to_client, to_watcher) = (slashed / 2, slashed / 5);
+			assert_eq!(
+				MockStake::slashes(),
+				vec![SlashRecord {
+					who: ALICE,
+					reason: SlashReason::Dissent,
+					harmed: Some(CLIENT),
+					watcher: Some(CLIENT2),
+					outcome: SlashOutcome {
+						slashed,
+						to_client,
+						to_watcher,
+						to_treasury: slashed - to_client - to_watcher,
+					},
+				}]
+			);
+			assert_eq!(MockRegistry::outcomes(), vec![(ALICE, Outcome::Failed)]);
+			assert_eq!(free(CLIENT), INITIAL + to_client);
+			assert_eq!(free(CLIENT2), INITIAL + to_watcher);
+			assert_eq!(free(ALICE), STAKE - slashed);
+			assert_eq!(free(TREASURY), ED + slashed - to_client - to_watcher);
+			assert_eq!(total(&EVERYONE), before);
+		});
+	}
+
+	#[test]
+	fn verifier_weights_are_charged() {
+		ExtBuilder::market().build_and_execute(|| {
+			let receipt_call =
+				crate::Call::<Test>::submit_receipt { job: 0, replica: 0, receipt: receipt(UNITS) };
+			assert_eq!(
+				receipt_call.get_dispatch_info().call_weight,
+				<() as crate::WeightInfo>::submit_receipt() + MOCK_VERIFIER_WEIGHT
+			);
+			let challenge_call = crate::Call::<Test>::challenge { job: 0, replica: 0 };
+			assert_eq!(
+				challenge_call.get_dispatch_info().call_weight,
+				<() as crate::WeightInfo>::challenge() + MOCK_VERIFIER_WEIGHT
+			);
+		});
+	}
+
+	#[test]
 	fn a_pending_verdict_is_asked_again_when_the_verifier_says() {
 		ExtBuilder::market().build_and_execute(|| {
 			let id = post(CLIENT, spec());
@@ -1363,7 +1439,11 @@ mod settlement {
 			MockVerifier::script(
 				id,
 				0,
-				vec![Verdict::Pending(0), Verdict::Pending(7), Verdict::Rejected],
+				vec![
+					Verdict::Pending(0),
+					Verdict::Pending(7),
+					Verdict::Rejected { offence: SlashReason::Fraud, watcher: None },
+				],
 			);
 			ack(ALICE, id, 0);
 			submit(ALICE, id, 0, 60);
@@ -1913,39 +1993,6 @@ mod slash_failure {
 	}
 }
 
-mod interim_verifier {
-	use super::*;
-	use crate::verifier::AcceptAfterWindow;
-	use frame_support::traits::ConstU64;
-	use tessera_primitives::jobs::Verifier;
-
-	type Interim = AcceptAfterWindow<Test, ConstU64<7>>;
-
-	#[test]
-	fn accepts_after_the_window_and_refuses_challenges() {
-		ExtBuilder::market().build_and_execute(|| {
-			run_to_block(4);
-			let at = <Interim as Verifier<AccountId, Balance, BlockNumber>>::receipt_submitted(
-				0,
-				0,
-				&ALICE,
-				&spec(),
-				&receipt(1),
-			);
-			assert_eq!(at, Ok(4 + 7));
-			assert_eq!(
-				<Interim as Verifier<AccountId, Balance, BlockNumber>>::challenge(0, 0, &CLIENT),
-				Err(DispatchError::Other("challenges need the proofs pallet"))
-			);
-			assert_eq!(
-				<Interim as Verifier<AccountId, Balance, BlockNumber>>::verdict(0, 0),
-				Verdict::Accepted
-			);
-			<Interim as Verifier<AccountId, Balance, BlockNumber>>::closed(0, 0);
-		});
-	}
-}
-
 // ---- the provider goes away ------------------------------------------------------------------
 
 mod deregistered {
@@ -2058,7 +2105,14 @@ mod invariants {
 							));
 						},
 						1 => {
-							MockVerifier::script(id, 0, vec![Verdict::Rejected]);
+							MockVerifier::script(
+								id,
+								0,
+								vec![Verdict::Rejected {
+									offence: SlashReason::Fraud,
+									watcher: None,
+								}],
+							);
 							ack(provider, id, 0);
 							assert_ok!(Jobs::submit_receipt(
 								signed(worker_of(provider)),

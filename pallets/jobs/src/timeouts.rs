@@ -16,7 +16,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{One, Saturating, Zero};
 use tessera_primitives::{
 	jobs::{JobId, Verdict, Verifier},
-	market::ProviderRegistry,
+	market::{ProviderRegistry, SlashReason},
 };
 
 /// The block at which a job with `deadline` is checked: receipts are accepted up to and
@@ -75,7 +75,13 @@ fn handle<T: Config>(at: BlockNumberFor<T>, job: JobId, timeout: Timeout) {
 				return;
 			}
 			let provider = slot.provider.clone();
-			settlement::fail::<T>(job, &mut record, replica, FailureReason::MissedAcknowledgement);
+			settlement::fail::<T>(
+				job,
+				&mut record,
+				replica,
+				FailureReason::MissedAcknowledgement,
+				None,
+			);
 			// Never match this job to that provider again. (`dropped` holds `MaxReplicas`
 			// entries; past that, re-matching stops and the replica stays failed.)
 			if record.dropped.try_push(provider).is_ok() {
@@ -88,7 +94,13 @@ fn handle<T: Config>(at: BlockNumberFor<T>, job: JobId, timeout: Timeout) {
 				.get(replica as usize)
 				.is_some_and(|slot| slot.state == ReplicaState::Running);
 			if running {
-				settlement::fail::<T>(job, &mut record, replica, FailureReason::MissedDeadline);
+				settlement::fail::<T>(
+					job,
+					&mut record,
+					replica,
+					FailureReason::MissedDeadline,
+					None,
+				);
 			}
 		},
 		Timeout::Verdict(replica) => {
@@ -111,9 +123,13 @@ fn handle<T: Config>(at: BlockNumberFor<T>, job: JobId, timeout: Timeout) {
 					T::Verifier::closed(job, replica);
 					settlement::pay::<T>(job, &mut record, replica);
 				},
-				Verdict::Rejected => {
+				Verdict::Rejected { offence, watcher } => {
 					T::Verifier::closed(job, replica);
-					settlement::fail::<T>(job, &mut record, replica, FailureReason::Rejected);
+					let reason = match offence {
+						SlashReason::Dissent => FailureReason::Outvoted,
+						_ => FailureReason::Rejected,
+					};
+					settlement::fail::<T>(job, &mut record, replica, reason, watcher.as_ref());
 				},
 			}
 		},

@@ -1,9 +1,14 @@
-// One whole job on the dev chain, from polkadot.js with metadata only: a provider registers and
-// bonds, a client posts a MatMulI8 job with seed inputs, the provider's worker (scripted here)
-// acknowledges it and submits a receipt, the challenge window passes and the escrow settles:
-// the provider is paid price x units, the treasury the protocol fee, and the client gets the
-// rest back, to the unit. The market's JSON-RPC (`market_quote`, `market_job`) is called over
-// plain HTTP, as a dApp without polkadot.js would.
+// One whole spot-checked job on the dev chain, from polkadot.js with metadata only: a provider
+// registers and bonds, a client posts a 64 x 64 x 64 MatMulI8 job with seed inputs and
+// `SpotCheck` verification, and the provider's worker (scripted here, with the commitment scheme
+// of docs/protocol.md ported to lib/commitment.mjs) acknowledges it, computes C for real,
+// commits to it in its receipt, and when the chain draws its samples (`proofs.SamplesDrawn`,
+// positions recomputed here from the block hashes) opens them with one `proofs.respond`; the
+// chain checks every opening (`proofs.SpotCheckPassed`), and once the response window is over
+// the escrow settles: the provider is paid price x units, the treasury the protocol fee, and the
+// client gets the rest back, to the unit (the worker's own fees touch none of those accounts).
+// The market's JSON-RPC (`market_quote`, `market_job`) is called over plain HTTP, as a dApp
+// without polkadot.js would.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,18 +16,26 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aConcat, stringToU8a } from '@polkadot/util';
 import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
 import { startDevNode, sendAndFinalize, withTimeout, sleep } from '../lib/node.mjs';
+import { selfTest, seedMatrices, matmul, buildProver, sampleSeed, samplePositions, drawRandomness, verifyOutputOpening } from '../lib/commitment.mjs';
 
 const UNIT = 10n ** 12n;
+const BLOCK_MS = 6_000;
 // The treasury: the account of PalletId `tsr/trsy` ("modl" + id, zero-padded to 32 bytes).
 const TREASURY = encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('tsr/trsy'), new Uint8Array(20)));
 let node;
+let log;
 
 before(async () => {
   await cryptoWaitReady();
+  // The port of the commitment scheme must reproduce the spec's known answers before it is
+  // trusted to answer the chain.
+  selfTest();
   node = await startDevNode('job');
+  log = eventLog(node.api);
 });
 
 after(async () => {
+  log?.stop();
   await node?.stop();
 });
 
@@ -45,28 +58,75 @@ function eventsOf(api, events, section, method) {
 
 function feePaid(api, events) {
   const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+  assert.ok(paid, 'TransactionFeePaid event');
   return paid.event.data.actualFee.toBigInt();
 }
 
-/** Resolves with the events of the first block whose events satisfy `predicate`. */
-function waitForEvent(api, predicate, timeoutMs) {
-  return withTimeout(new Promise((resolve) => {
-    let unsub = () => {};
-    api.query.system.events((records) => {
-      const hit = records.find(({ event }) => predicate(event));
-      if (hit) { unsub(); resolve(hit.event); }
-    }).then((u) => { unsub = u; });
-  }), timeoutMs, 'waiting for an event');
+/**
+ * Every event of every block from now on, block by block (no block skipped even if two are
+ * imported between notifications), so that a waiter started late still sees an event that
+ * came earlier. `waitFor(predicate, ms, what)` resolves with { block, event }.
+ */
+function eventLog(api) {
+  const seen = [];
+  let waiters = [];
+  let last = null;
+  let chain = Promise.resolve();
+  let stopped = false;
+  const check = () => {
+    waiters = waiters.filter((w) => {
+      const hit = seen.find(({ event }) => w.predicate(event));
+      if (hit) w.resolve(hit);
+      return !hit;
+    });
+  };
+  const unsub = api.rpc.chain.subscribeNewHeads((header) => {
+    const head = header.number.toNumber();
+    chain = chain.then(async () => {
+      if (stopped) return;
+      const from = last === null ? head : last + 1;
+      for (let block = from; block <= head; block++) {
+        const hash = await api.rpc.chain.getBlockHash(block);
+        const records = await api.query.system.events.at(hash);
+        for (const { event } of records) seen.push({ block, event });
+        last = block;
+      }
+      check();
+    }).catch((error) => { console.error('event log:', error); });
+  });
+  return {
+    waitFor(predicate, ms, what) {
+      return withTimeout(new Promise((resolve) => { waiters.push({ predicate, resolve }); check(); }), ms, `waiting for ${what}`);
+    },
+    stop() { stopped = true; unsub.then((u) => u()); },
+  };
 }
 
-test('a MatMulI8 job is posted, run, verified and paid; every unit accounted for', async () => {
+/** The block number of a block hash. */
+async function numberOf(api, hash) {
+  return (await api.rpc.chain.getHeader(hash)).number.toNumber();
+}
+
+/**
+ * The positions the chain must draw for a receipt whose draw is at block `at`: the randomness
+ * of the `delay` block hashes before `at` (sampling::randomness), then docs/protocol.md.
+ */
+async function expectedPositions(api, { at, job, replica, output, dims, count }) {
+  const delay = api.consts.proofs.randomnessDelay.toNumber();
+  const hashes = [];
+  for (let b = at - delay; b < at; b++) hashes.push((await api.rpc.chain.getBlockHash(b)).toHex());
+  return samplePositions(sampleSeed(drawRandomness(hashes), job, replica, output), dims, count);
+}
+
+test('a spot-checked MatMulI8 job is posted, run, opened, verified and paid; every unit accounted for', async () => {
   const { api } = node;
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
   const provider = keyring.addFromUri('//Bob');
   const worker = keyring.addFromUri('//Bob//worker');
   const client = keyring.addFromUri('//Charlie');
-  await sendAndFinalize(api, api.tx.balances.transferKeepAlive(worker.address, UNIT), alice);
+  // The worker pays its own fees (acknowledge, receipt, respond) from this.
+  await sendAndFinalize(api, api.tx.balances.transferKeepAlive(worker.address, 10n * UNIT), alice);
 
   // The provider: one RTX 4090 in Europe at 0.05 TSR per tera-operation.
   const price = 5n * UNIT / 100n;
@@ -80,19 +140,22 @@ test('a MatMulI8 job is posted, run, verified and paid; every unit accounted for
     api.tx.stake.bond(minBondPerGpu.toBigInt()),
   ]), provider);
 
-  // The job: 8192 x 8192 x 8192 int8 is 1.1 tera-operations, so 2 units.
+  // The job: 64 x 64 x 64 int8 is 2 x 64^3 = 524288 operations, under one tera-operation, so
+  // 1 unit; small enough for the scripted worker to compute C in JS.
+  const dims = { m: 64, n: 64, k: 64 };
+  const seed = '0x' + '42'.repeat(32);
   const head = (await api.rpc.chain.getHeader()).number.toNumber();
   const maxPrice = 6n * UNIT / 100n;
   const spec = {
-    workload: { MatMulI8: { m: 8192, n: 8192, k: 8192 } },
-    inputs: { Seed: '0x' + '42'.repeat(32) },
+    workload: { MatMulI8: dims },
+    inputs: { Seed: seed },
     requirements: { minVramMib: 16384, minGpus: 1, minInt8Tops: 0, minFp16Tflops: 0, region: null, minReputation: 0, attestation: false },
     maxPricePerUnit: maxPrice,
     replicas: 1,
     verification: 'SpotCheck',
     deadline: head + 200,
   };
-  const units = 2n;
+  const units = 1n;
   const fee = (x) => x * 2n / 100n; // the runtime's 2% protocol fee
   const escrow = maxPrice * units + fee(maxPrice * units);
 
@@ -111,6 +174,7 @@ test('a MatMulI8 job is posted, run, verified and paid; every unit accounted for
   const posted = await sendAndFinalize(api, api.tx.jobs.post(spec), client);
   const [postedEvent] = eventsOf(api, posted.events, 'jobs', 'Posted');
   const jobId = postedEvent.data.job.toNumber();
+  assert.equal(postedEvent.data.units.toBigInt(), units);
   assert.equal(postedEvent.data.escrow.toBigInt(), escrow);
   const [assigned] = eventsOf(api, posted.events, 'jobs', 'Assigned');
   assert.equal(assigned.data.provider.toString(), provider.address);
@@ -119,23 +183,64 @@ test('a MatMulI8 job is posted, run, verified and paid; every unit accounted for
   const held = (await api.query.system.account(client.address)).data;
   assert.equal(held.reserved.toBigInt() - clientBefore.reserved.toBigInt(), escrow);
 
-  // The worker's side: it finds the job assigned to its provider, acknowledges, "computes" and
-  // reports. (tessera-worker does this for real; here the output commitment is made up.)
+  // The worker's side: it finds the job assigned to its provider, acknowledges, computes C from
+  // the seed, and reports the commitment to it (the tree over C's 64-element chunks).
   const mine = await api.query.jobs.providerJobs(provider.address, jobId);
   assert.equal(mine.unwrap().toNumber(), 0);
   await sendAndFinalize(api, api.tx.jobs.acknowledge(jobId, 0), worker);
-  const receipt = { outputCommitment: '0x' + 'ab'.repeat(32), outputUri: `https://bob-gpu.example.org/jobs/${jobId}/c`, usedUnits: units };
+  const { a, bCols } = seedMatrices(seed, dims);
+  const prover = buildProver(dims, matmul(dims, a, bCols));
+  const receipt = {
+    outputCommitment: prover.outputCommitment,
+    outputUri: `https://bob-gpu.example.org/jobs/${jobId}/c`,
+    usedUnits: units,
+    enclaveSignature: null,
+  };
   const submitted = await sendAndFinalize(api, api.tx.jobs.submitReceipt(jobId, 0, receipt), worker);
   const [receiptEvent] = eventsOf(api, submitted.events, 'jobs', 'ReceiptSubmitted');
-  const verdictAt = receiptEvent.data.verdictAt.toNumber();
+  assert.ok(receiptEvent, 'jobs.ReceiptSubmitted');
+  const receiptBlock = await numberOf(api, submitted.blockHash);
+  const drawAt = receiptEvent.data.verdictAt.toNumber();
+  const delay = api.consts.proofs.randomnessDelay.toNumber();
+  assert.equal(drawAt, receiptBlock + delay + 1, 'a spot-check draws its samples RandomnessDelay + 1 blocks after the receipt');
 
-  // The job over raw JSON-RPC while it waits for its verdict.
+  // The job over raw JSON-RPC while it is being checked.
   const pending = await rpc('market_job', [jobId]);
   assert.equal(pending.client, client.address);
   assert.equal(pending.state, 'Active');
 
-  // The challenge window passes; the hook settles the job.
-  const closed = await waitForEvent(api, (e) => api.events.jobs.Closed.is(e) && e.data.job.toNumber() === jobId, (verdictAt - head + 30) * 6_000);
+  // The chain draws the samples; the worker opens every one of them in one response.
+  const now = (await api.rpc.chain.getHeader()).number.toNumber();
+  const drawn = await log.waitFor(
+    (e) => api.events.proofs.SamplesDrawn.is(e) && e.data.job.toNumber() === jobId && e.data.replica.toNumber() === 0,
+    (drawAt - now + 10) * BLOCK_MS, 'proofs.SamplesDrawn');
+  assert.equal(drawn.block, drawAt);
+  assert.equal(drawn.event.data.audit.isTrue, false, 'the job\'s own spot-check, not an audit');
+  const positions = drawn.event.data.positions.map(([i, j]) => [i.toNumber(), j.toNumber()]);
+  const samples = api.consts.proofs.spotCheckSamples.toNumber();
+  assert.equal(positions.length, samples);
+  const respondBy = drawn.event.data.respondBy.toNumber();
+  assert.equal(respondBy, drawAt + api.consts.proofs.responseWindow.toNumber());
+  assert.deepEqual(positions, await expectedPositions(api, { at: drawAt, job: jobId, replica: 0, output: prover.outputCommitment, dims, count: samples }),
+    'the positions are those docs/protocol.md derives from the hashes of the blocks after the receipt');
+
+  const openings = positions.map((position, sample) => [sample, prover.open(position)]);
+  for (const [sample, opening] of openings) {
+    assert.ok(verifyOutputOpening(dims, prover.roots, positions[sample], opening), `opening ${sample} verifies locally`);
+  }
+  const response = await sendAndFinalize(api, api.tx.proofs.respond(jobId, 0, prover.roots, openings), worker);
+  const [passed] = eventsOf(api, response.events, 'proofs', 'SpotCheckPassed');
+  assert.ok(passed, `proofs.SpotCheckPassed in ${response.events.map(({ event }) => `${event.section}.${event.method}`)}`);
+  assert.equal(passed.data.job.toNumber(), jobId);
+  assert.equal(eventsOf(api, response.events, 'proofs', 'SpotCheckFailed').length, 0);
+  assert.ok((await numberOf(api, response.blockHash)) <= respondBy, 'answered within the response window');
+
+  // The jobs pallet asks for the verdict after the response window and settles.
+  const atNow = (await api.rpc.chain.getHeader()).number.toNumber();
+  const closing = await log.waitFor((e) => api.events.jobs.Closed.is(e) && e.data.job.toNumber() === jobId,
+    (respondBy - atNow + 15) * BLOCK_MS, 'jobs.Closed');
+  assert.equal(closing.block, respondBy + 1, 'the verdict is collected the block after the window');
+  const closed = closing.event;
   assert.equal(closed.data.state.toString(), 'Completed');
   await sleep(100);
 
@@ -146,6 +251,7 @@ test('a MatMulI8 job is posted, run, verified and paid; every unit accounted for
   assert.equal(clientBefore.free.toBigInt() - clientAfter.free.toBigInt(), payment + fee(payment) + clientFees);
   assert.equal(closed.data.refund.toBigInt(), escrow - payment - fee(payment));
   assert.equal(providerAfter.free.toBigInt() - providerBefore.free.toBigInt(), payment);
+  assert.equal(providerAfter.reserved.toBigInt(), providerBefore.reserved.toBigInt(), 'the bond is untouched');
   const treasuryAfter = (await api.query.system.account(TREASURY)).data.free.toBigInt();
   assert.equal(treasuryAfter - treasuryBefore, fee(payment));
 
@@ -155,7 +261,10 @@ test('a MatMulI8 job is posted, run, verified and paid; every unit accounted for
   const paid = record.replicas[0].state.asPaid;
   assert.equal(paid.payment.toBigInt(), payment);
   assert.equal(paid.fee.toBigInt(), fee(payment));
+  assert.equal(record.replicas[0].receipt.unwrap().outputCommitment.toHex(), prover.outputCommitment);
   assert.ok((await api.query.jobs.providerJobs(provider.address, jobId)).isNone);
+  assert.ok((await api.query.proofs.checks(jobId, 0)).isNone, 'the verifier forgot the check');
+  assert.ok((await api.query.providers.banned(provider.address)).isNone, 'an honest provider is not banned');
 
   const done = await rpc('market_job', [jobId]);
   assert.equal(done.state, 'Completed');

@@ -1,0 +1,694 @@
+//! # Proofs
+//!
+//! Decides whether a provider's receipt stands. The jobs pallet hands every receipt to this
+//! pallet through the [`Verifier`] trait, asks for the verdict at the block this pallet names,
+//! and forwards challenges; this pallet never moves escrow or stake itself, except the bonds of
+//! challengers.
+//!
+//! ## Policies
+//!
+//! - **Spot-check** (`MatMulI8` only): [`Config::RandomnessDelay`] blocks after the receipt,
+//!   [`Config::SpotCheckSamples`] output positions are drawn from the hashes of the blocks built
+//!   after it ([`sampling`]). The provider's worker opens each with [`Call::respond`] within
+//!   [`Config::ResponseWindow`] blocks; the chain recomputes each sampled dot product and checks
+//!   every Merkle path ([`tessera_commitment`]). A wrong or missing answer is fraud.
+//! - **Attested**: governance lists attestation authorities and allowed code measurements; a
+//!   provider registers its enclave with a report an authority signed
+//!   ([`Call::register_enclave`]); receipts of attested jobs carry the enclave's signature over
+//!   the job, the output commitment and the usage ([`attestation`]). Then as optimistic.
+//! - **Replicated**: every replica's commitment is tallied; the commitment a strict majority of
+//!   the replicas reports is accepted, the others are slashed for dissent. No majority by the
+//!   deadline goes to the dispute origin ([`quorum`]).
+//! - **Optimistic**: final after [`Config::ChallengeWindow`] blocks unless challenged with
+//!   [`Config::ChallengeBond`]. A challenge of a deterministic workload is re-executed by
+//!   [`Config::Executors`] fresh providers and their majority decides; otherwise the dispute
+//!   origin decides ([`disputes`]). The loser pays.
+//! - **Random audits**: every other `MatMulI8` receipt is spot-checked with
+//!   [`Config::AuditSamples`] samples with probability [`Config::AuditChance`], drawn when its
+//!   policy would otherwise accept it.
+//!
+//! `docs/protocol.md` specifies the commitments and shows why cheating does not pay.
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! Each challenger's bond on hold equals the bonds of its open challenges; every sampling stage
+//! has answered bits only for drawn samples;
+//! every re-execution stage holds distinct executors; every replicated check has a tally.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+pub mod attestation;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod disputes;
+#[cfg(test)]
+mod mock;
+pub mod quorum;
+pub mod sampling;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod verifier;
+pub mod weights;
+
+use frame_support::{
+	pallet_prelude::*,
+	traits::fungible::{self, InspectHold},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_core::{sr25519, H256};
+use sp_runtime::Perbill;
+use tessera_commitment::{Opening, Roots};
+use tessera_primitives::{
+	jobs::{JobId, Verifier},
+	market::{AttestationRegistry, ProviderRegistry, ReputationRecorder},
+};
+
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::proofs";
+
+/// The balance type of [`Config::Currency`].
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A check with this runtime's types.
+pub type CheckOf<T> =
+	Check<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+/// A check's stage with this runtime's types.
+pub type StageOf<T> = Stage<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+/// A replication tally with this runtime's bound.
+pub type TallyOf<T> = Tally<<T as Config>::MaxReplicas>;
+
+/// An attestation report with this runtime's types.
+pub type ReportOf<T> = AttestationReport<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+/// The openings of one response: `(sample, opening)` pairs.
+pub type OpeningsOf = BoundedVec<(u32, Opening), ConstU32<MAX_SAMPLES>>;
+
+/// Sets up what the benchmarks need from the rest of the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers and bonds `count` providers that fit any job with the default requirements
+	/// at a price of at most `max_price`, each with a free job slot, and returns their
+	/// (provider, worker) accounts.
+	fn providers(count: u32, max_price: u128) -> alloc::vec::Vec<(AccountId, AccountId)>;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A challenger's bond, until its challenge is settled.
+		ChallengeBond,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The token challenge bonds are held in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The provider registry: worker keys, re-executors and their job slots, reputation.
+		type Registry: ProviderRegistry<Self::AccountId, BalanceOf<Self>>
+			+ ReputationRecorder<Self::AccountId>;
+
+		/// Where a registered enclave makes its provider eligible for attested jobs.
+		type Attestations: AttestationRegistry<Self::AccountId, BlockNumberFor<Self>>;
+
+		/// Lists attestation authorities and allowed code measurements.
+		type AttestationOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Decides disputes nothing on chain can decide.
+		type DisputeOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Blocks between a receipt and the block whose hashes its samples are drawn from; the
+		/// randomness mixes the hashes of all the blocks in between.
+		#[pallet::constant]
+		type RandomnessDelay: Get<BlockNumberFor<Self>>;
+
+		/// Samples drawn for a spot-checked receipt (at most [`MAX_SAMPLES`]).
+		#[pallet::constant]
+		type SpotCheckSamples: Get<u32>;
+
+		/// Samples drawn for a random audit (at most [`MAX_SAMPLES`]).
+		#[pallet::constant]
+		type AuditSamples: Get<u32>;
+
+		/// Probability that a deterministic receipt not under a spot-check policy is audited.
+		#[pallet::constant]
+		type AuditChance: Get<Perbill>;
+
+		/// Blocks a provider has to answer its samples.
+		#[pallet::constant]
+		type ResponseWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks an optimistic or attested receipt can be challenged in.
+		#[pallet::constant]
+		type ChallengeWindow: Get<BlockNumberFor<Self>>;
+
+		/// Bond a challenger puts up; the loser of the challenge pays.
+		#[pallet::constant]
+		type ChallengeBond: Get<BalanceOf<Self>>;
+
+		/// Fresh providers that re-execute a challenged deterministic job (at most
+		/// [`MAX_EXECUTORS`]).
+		#[pallet::constant]
+		type Executors: Get<u32>;
+
+		/// Blocks the executors have to report their result.
+		#[pallet::constant]
+		type ReexecutionWindow: Get<BlockNumberFor<Self>>;
+
+		/// Share of the challenge bond that pays the executors who reported the majority result.
+		#[pallet::constant]
+		type ExecutorShare: Get<Perbill>;
+
+		/// Blocks between two looks at a replicated job's tally.
+		#[pallet::constant]
+		type ReplicationPoll: Get<BlockNumberFor<Self>>;
+
+		/// Blocks between two looks at a dispute.
+		#[pallet::constant]
+		type DisputePoll: Get<BlockNumberFor<Self>>;
+
+		/// Most replicas of a job (the jobs pallet's bound).
+		#[pallet::constant]
+		type MaxReplicas: Get<u32>;
+
+		/// Most attestation authorities.
+		#[pallet::constant]
+		type MaxAuthorities: Get<u32>;
+
+		/// Most allowed code measurements.
+		#[pallet::constant]
+		type MaxMeasurements: Get<u32>;
+
+		/// Weights of this pallet's calls and of the verifier's work.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up providers for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// The check of each submitted receipt, by job and replica, until the jobs pallet has
+	/// collected its verdict.
+	#[pallet::storage]
+	pub type Checks<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Twox64Concat, u32, CheckOf<T>, OptionQuery>;
+
+	/// The tally of each replicated job's receipts.
+	#[pallet::storage]
+	pub type Tallies<T: Config> = StorageMap<_, Twox64Concat, JobId, TallyOf<T>, OptionQuery>;
+
+	/// Keys of the attestation authorities whose reports are accepted.
+	#[pallet::storage]
+	pub type Authorities<T: Config> =
+		StorageValue<_, BoundedVec<sr25519::Public, T::MaxAuthorities>, ValueQuery>;
+
+	/// Code measurements an attested enclave may run.
+	#[pallet::storage]
+	pub type Measurements<T: Config> =
+		StorageValue<_, BoundedVec<H256, T::MaxMeasurements>, ValueQuery>;
+
+	/// Each provider's registered enclave.
+	#[pallet::storage]
+	pub type Enclaves<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Enclave<BlockNumberFor<T>>, OptionQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Attestation authorities at genesis.
+		pub authorities: alloc::vec::Vec<sr25519::Public>,
+		/// Allowed code measurements at genesis.
+		pub measurements: alloc::vec::Vec<H256>,
+		#[serde(skip)]
+		pub _marker: PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(
+				self.authorities.len() <= T::MaxAuthorities::get() as usize,
+				"genesis lists more than MaxAuthorities attestation authorities"
+			);
+			assert!(
+				self.measurements.len() <= T::MaxMeasurements::get() as usize,
+				"genesis lists more than MaxMeasurements measurements"
+			);
+			Authorities::<T>::put(BoundedVec::truncate_from(self.authorities.clone()));
+			Measurements::<T>::put(BoundedVec::truncate_from(self.measurements.clone()));
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// Samples were drawn: the provider must open the output at `positions` by
+		/// `respond_by`. `audit`: a random audit rather than the job's own spot-check.
+		SamplesDrawn {
+			job: JobId,
+			replica: u32,
+			positions: BoundedVec<(u32, u32), ConstU32<MAX_SAMPLES>>,
+			respond_by: BlockNumberFor<T>,
+			audit: bool,
+		},
+		/// Every sample was opened correctly.
+		SpotCheckPassed { job: JobId, replica: u32 },
+		/// A spot-check proved the receipt wrong, or its samples were not answered.
+		SpotCheckFailed { job: JobId, replica: u32, fault: Fault },
+		/// A strict majority of a replicated job's replicas agreed on `output`.
+		QuorumReached { job: JobId, output: H256 },
+		/// A replica's receipt disagrees with the quorum.
+		Outvoted { job: JobId, replica: u32 },
+		/// A receipt was challenged; `bond` is held from `challenger`.
+		Challenged { job: JobId, replica: u32, challenger: T::AccountId, bond: BalanceOf<T> },
+		/// `provider` must re-execute the job and report its output by `until`.
+		ExecutorAssigned {
+			job: JobId,
+			replica: u32,
+			provider: T::AccountId,
+			worker: T::AccountId,
+			until: BlockNumberFor<T>,
+		},
+		/// An executor reported its output.
+		Reexecuted { job: JobId, replica: u32, provider: T::AccountId, output: H256 },
+		/// A challenge was settled: `upheld` if the receipt stood. The bond went to the
+		/// executors (`to_executors`), the provider (`to_provider`) and back to the challenger
+		/// (`refunded`).
+		ChallengeSettled {
+			job: JobId,
+			replica: u32,
+			upheld: bool,
+			to_executors: BalanceOf<T>,
+			to_provider: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+		},
+		/// The receipt waits for the dispute origin.
+		Disputed { job: JobId, replica: u32 },
+		/// The dispute origin decided that `accepted` is the job's right output (`None`: no
+		/// receipt is).
+		DisputeResolved { job: JobId, accepted: Option<H256> },
+		/// An attestation authority was listed.
+		AuthorityAdded { key: sr25519::Public },
+		/// An attestation authority was removed.
+		AuthorityRemoved { key: sr25519::Public },
+		/// A code measurement was allowed.
+		MeasurementAllowed { measurement: H256 },
+		/// A code measurement was revoked: receipts from enclaves running it are refused.
+		MeasurementRevoked { measurement: H256 },
+		/// A provider registered an attested enclave.
+		EnclaveRegistered {
+			provider: T::AccountId,
+			key: sr25519::Public,
+			measurement: H256,
+			expires_at: BlockNumberFor<T>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No receipt of that job and replica is being checked.
+		UnknownCheck,
+		/// The signer is not the worker key of the provider concerned.
+		NotProvidersWorker,
+		/// The receipt is not waiting for sample openings.
+		NotSampling,
+		/// The response window has closed.
+		ResponseClosed,
+		/// A sample number that was not drawn.
+		UnknownSample,
+		/// The sample was already answered.
+		AlreadyAnswered,
+		/// Only optimistic and attested receipts can be challenged.
+		NotChallengeable,
+		/// The challenge window has closed, or the receipt is already being decided.
+		ChallengeClosed,
+		/// The receipt has already been challenged.
+		AlreadyChallenged,
+		/// A provider cannot challenge its own receipt.
+		OwnReceipt,
+		/// The challenger cannot put up the challenge bond.
+		InsufficientBond,
+		/// The receipt is not being re-executed.
+		NotReexecuting,
+		/// The re-execution window has closed.
+		ReexecutionClosed,
+		/// The signer is not the worker of one of the executors.
+		NotExecutor,
+		/// This executor has already reported.
+		AlreadyReported,
+		/// No receipt of the job is waiting for the dispute origin.
+		NotDisputed,
+		/// The authority is already listed.
+		AuthorityExists,
+		/// The authority is not listed.
+		UnknownAuthority,
+		/// [`Config::MaxAuthorities`] authorities are listed already.
+		TooManyAuthorities,
+		/// The measurement is already allowed.
+		MeasurementExists,
+		/// The measurement is not allowed.
+		MeasurementNotAllowed,
+		/// [`Config::MaxMeasurements`] measurements are allowed already.
+		TooManyMeasurements,
+		/// The report names another provider.
+		NotYourReport,
+		/// The report has expired.
+		ReportExpired,
+		/// The authority's signature over the report is not valid.
+		BadAuthoritySignature,
+		/// The provider has no registered enclave.
+		NotAttested,
+		/// The provider's attestation has expired.
+		AttestationExpired,
+		/// An attested job's receipt carries no enclave signature.
+		MissingEnclaveSignature,
+		/// The enclave signature does not sign this job's output and usage.
+		BadEnclaveSignature,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			use sp_runtime::traits::Zero;
+			assert!(T::SpotCheckSamples::get() > 0, "a spot-check needs a sample");
+			assert!(T::SpotCheckSamples::get() <= MAX_SAMPLES, "samples above MAX_SAMPLES");
+			assert!(T::AuditSamples::get() > 0, "an audit needs a sample");
+			assert!(T::AuditSamples::get() <= MAX_SAMPLES, "audit samples above MAX_SAMPLES");
+			assert!(!T::RandomnessDelay::get().is_zero(), "samples need a later block's hash");
+			// An audit at the end of the window draws from the blocks just before it, which
+			// must all come after the receipt.
+			assert!(
+				T::ChallengeWindow::get() > T::RandomnessDelay::get(),
+				"the challenge window must outlast the randomness delay"
+			);
+			assert!(!T::ResponseWindow::get().is_zero(), "providers need time to answer");
+			assert!(!T::ReplicationPoll::get().is_zero(), "the tally must be looked at");
+			assert!(!T::DisputePoll::get().is_zero(), "disputes must be looked at");
+			assert!(T::Executors::get() > 0, "a re-execution needs executors");
+			assert!(T::Executors::get() <= MAX_EXECUTORS, "executors above MAX_EXECUTORS");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Opens sampled positions of a receipt's output: `roots` opens the output commitment
+		/// (and the job's input commitment), each `(sample, opening)` one drawn sample. The
+		/// samples may be answered over several calls. A wrong root or opening is fraud: the
+		/// call succeeds and the receipt will be rejected.
+		///
+		/// Dispatch origin: signed, by the worker key of the receipt's provider.
+		///
+		/// Errors: [`Error::UnknownCheck`], [`Error::NotProvidersWorker`],
+		/// [`Error::NotSampling`], [`Error::ResponseClosed`], [`Error::UnknownSample`],
+		/// [`Error::AlreadyAnswered`].
+		///
+		/// Events: [`Event::SpotCheckPassed`] once every sample is answered, or
+		/// [`Event::SpotCheckFailed`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(sampling::respond_weight::<T>(openings.len() as u32, tessera_commitment::MAX_ROW))]
+		pub fn respond(
+			origin: OriginFor<T>,
+			job: JobId,
+			replica: u32,
+			roots: Roots,
+			openings: OpeningsOf,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let k = sampling::respond::<T>(&worker, job, replica, &roots, &openings)?;
+			Ok(Some(sampling::respond_weight::<T>(openings.len() as u32, k)).into())
+		}
+
+		/// Reports the output commitment an executor computed for a challenged receipt.
+		///
+		/// Dispatch origin: signed, by the worker key of one of the executors.
+		///
+		/// Errors: [`Error::UnknownCheck`], [`Error::NotReexecuting`],
+		/// [`Error::ReexecutionClosed`], [`Error::NotExecutor`], [`Error::AlreadyReported`].
+		///
+		/// Events: [`Event::Reexecuted`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::report_reexecution(T::Executors::get()))]
+		pub fn report_reexecution(
+			origin: OriginFor<T>,
+			job: JobId,
+			replica: u32,
+			output: H256,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			disputes::report::<T>(&worker, job, replica, output)
+		}
+
+		/// Decides the disputed receipts of `job`: those whose output commitment is `accepted`
+		/// stand, the others are rejected (for dissent in a replicated job, for fraud
+		/// otherwise). A challenger whose challenge failed loses its bond to the provider.
+		///
+		/// Dispatch origin: [`Config::DisputeOrigin`].
+		///
+		/// Errors: [`Error::NotDisputed`].
+		///
+		/// Events: [`Event::DisputeResolved`], and [`Event::ChallengeSettled`] for each
+		/// challenged receipt.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::resolve_dispute(T::MaxReplicas::get()))]
+		pub fn resolve_dispute(
+			origin: OriginFor<T>,
+			job: JobId,
+			accepted: Option<H256>,
+		) -> DispatchResult {
+			T::DisputeOrigin::ensure_origin(origin)?;
+			disputes::resolve::<T>(job, accepted)
+		}
+
+		/// Lists an attestation authority.
+		///
+		/// Dispatch origin: [`Config::AttestationOrigin`].
+		///
+		/// Errors: [`Error::AuthorityExists`], [`Error::TooManyAuthorities`].
+		///
+		/// Events: [`Event::AuthorityAdded`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::add_authority())]
+		pub fn add_authority(origin: OriginFor<T>, key: sr25519::Public) -> DispatchResult {
+			T::AttestationOrigin::ensure_origin(origin)?;
+			Authorities::<T>::try_mutate(|keys| {
+				ensure!(!keys.contains(&key), Error::<T>::AuthorityExists);
+				keys.try_push(key).map_err(|_| Error::<T>::TooManyAuthorities)
+			})?;
+			Self::deposit_event(Event::AuthorityAdded { key });
+			Ok(())
+		}
+
+		/// Removes an attestation authority. Enclaves it attested stay registered until their
+		/// reports expire.
+		///
+		/// Dispatch origin: [`Config::AttestationOrigin`].
+		///
+		/// Errors: [`Error::UnknownAuthority`].
+		///
+		/// Events: [`Event::AuthorityRemoved`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::remove_authority())]
+		pub fn remove_authority(origin: OriginFor<T>, key: sr25519::Public) -> DispatchResult {
+			T::AttestationOrigin::ensure_origin(origin)?;
+			Authorities::<T>::try_mutate(|keys| {
+				let at = keys.iter().position(|k| *k == key).ok_or(Error::<T>::UnknownAuthority)?;
+				keys.remove(at);
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::AuthorityRemoved { key });
+			Ok(())
+		}
+
+		/// Allows enclaves running code with `measurement`.
+		///
+		/// Dispatch origin: [`Config::AttestationOrigin`].
+		///
+		/// Errors: [`Error::MeasurementExists`], [`Error::TooManyMeasurements`].
+		///
+		/// Events: [`Event::MeasurementAllowed`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::allow_measurement())]
+		pub fn allow_measurement(origin: OriginFor<T>, measurement: H256) -> DispatchResult {
+			T::AttestationOrigin::ensure_origin(origin)?;
+			Measurements::<T>::try_mutate(|all| {
+				ensure!(!all.contains(&measurement), Error::<T>::MeasurementExists);
+				all.try_push(measurement).map_err(|_| Error::<T>::TooManyMeasurements)
+			})?;
+			Self::deposit_event(Event::MeasurementAllowed { measurement });
+			Ok(())
+		}
+
+		/// Revokes a code measurement: from now on, receipts signed by enclaves running it are
+		/// refused, and no enclave can register with it.
+		///
+		/// Dispatch origin: [`Config::AttestationOrigin`].
+		///
+		/// Errors: [`Error::MeasurementNotAllowed`].
+		///
+		/// Events: [`Event::MeasurementRevoked`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::revoke_measurement())]
+		pub fn revoke_measurement(origin: OriginFor<T>, measurement: H256) -> DispatchResult {
+			T::AttestationOrigin::ensure_origin(origin)?;
+			Measurements::<T>::try_mutate(|all| {
+				let at = all
+					.iter()
+					.position(|m| *m == measurement)
+					.ok_or(Error::<T>::MeasurementNotAllowed)?;
+				all.remove(at);
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::MeasurementRevoked { measurement });
+			Ok(())
+		}
+
+		/// Registers the caller's enclave from a report signed by a listed authority: the
+		/// provider becomes eligible for attested jobs until the report expires.
+		///
+		/// Dispatch origin: signed, by the provider the report names.
+		///
+		/// Errors: [`Error::NotYourReport`], [`Error::UnknownAuthority`],
+		/// [`Error::MeasurementNotAllowed`], [`Error::ReportExpired`],
+		/// [`Error::BadAuthoritySignature`], or the registry's refusal (not a provider).
+		///
+		/// Events: [`Event::EnclaveRegistered`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::register_enclave())]
+		pub fn register_enclave(
+			origin: OriginFor<T>,
+			report: ReportOf<T>,
+			authority: sr25519::Public,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			attestation::register::<T>(&who, report, &authority, &signature)
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The bond held from `who` for its open challenges.
+	pub fn bond_held(who: &T::AccountId) -> BalanceOf<T> {
+		T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), who)
+	}
+
+	/// Checks the invariants listed in the module documentation.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use sp_runtime::traits::{Saturating, Zero};
+		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for (job, _, check) in Checks::<T>::iter() {
+			// A decided check's bond has been paid out already.
+			let open_challenge =
+				check.challenge.as_ref().filter(|_| !matches!(check.stage, Stage::Decided(_)));
+			if let Some(challenge) = open_challenge {
+				let entry = bonds.entry(challenge.challenger.clone()).or_insert_with(Zero::zero);
+				*entry = entry.saturating_add(challenge.bond);
+			}
+			match &check.stage {
+				Stage::Sampling { positions, answered, .. } => {
+					ensure!(positions.len() <= 32, "more samples than the answer mask holds");
+					ensure!(
+						u64::from(*answered) < (1u64 << positions.len()),
+						"an answer to a sample that was not drawn"
+					);
+					ensure!(check.matrix.is_some(), "sampling a workload that has no matrix");
+				},
+				Stage::Reexecution { executors, .. } => {
+					for (at, executor) in executors.iter().enumerate() {
+						ensure!(
+							executors.iter().skip(at + 1).all(|e| e.provider != executor.provider),
+							"an executor listed twice"
+						);
+					}
+				},
+				_ => {},
+			}
+			if check.policy == tessera_primitives::jobs::Verification::Replicated {
+				ensure!(Tallies::<T>::contains_key(job), "a replicated check without a tally");
+			}
+		}
+		for (who, bond) in bonds {
+			ensure!(Self::bond_held(&who) == bond, "challenge bonds on hold differ from records");
+		}
+		Ok(())
+	}
+}
+
+/// The verifier the runtime gives the jobs pallet: see [`verifier`].
+impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+	fn receipt_submitted(
+		job: JobId,
+		replica: u32,
+		provider: &T::AccountId,
+		spec: &tessera_primitives::jobs::JobSpec<BalanceOf<T>, BlockNumberFor<T>>,
+		receipt: &tessera_primitives::jobs::Receipt,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		verifier::receipt_submitted::<T>(job, replica, provider, spec, receipt)
+	}
+
+	fn challenge(
+		job: JobId,
+		replica: u32,
+		challenger: &T::AccountId,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		disputes::challenge::<T>(job, replica, challenger)
+	}
+
+	fn verdict(
+		job: JobId,
+		replica: u32,
+	) -> tessera_primitives::jobs::Verdict<T::AccountId, BlockNumberFor<T>> {
+		verifier::verdict::<T>(job, replica)
+	}
+
+	fn closed(job: JobId, replica: u32) {
+		verifier::closed::<T>(job, replica)
+	}
+
+	fn receipt_weight() -> Weight {
+		T::WeightInfo::receipt_attested().max(T::WeightInfo::receipt_replicated())
+	}
+
+	fn challenge_weight() -> Weight {
+		T::WeightInfo::challenge(T::Executors::get()).saturating_add(T::Registry::cheapest_weight())
+	}
+
+	fn verdict_weight() -> Weight {
+		verifier::verdict_weight::<T>()
+	}
+}

@@ -1,0 +1,237 @@
+//! The [`Verifier`](tessera_primitives::jobs::Verifier) the jobs pallet calls: a receipt opens a
+//! [`Check`](crate::Check) whose stage depends on the job's policy, and each time the jobs
+//! pallet asks for the verdict the stage moves on, until it is decided.
+//!
+//! | policy | stages |
+//! |---|---|
+//! | SpotCheck | Draw -> Sampling -> Decided |
+//! | Optimistic, Attested | Window -> (audit: Draw -> Sampling ->) Decided; challenged: Window -> Reexecution or Disputed -> Decided |
+//! | Replicated | Quorum -> (audit: Draw -> Sampling ->) Decided, or Quorum -> Disputed -> Decided |
+
+use crate::{
+	attestation, disputes,
+	pallet::{Checks, Config, Pallet},
+	quorum, sampling, Check, CheckOf, Decision, Matrix, Stage, StageOf, WeightInfo,
+};
+use frame_support::{traits::Get, weights::Weight};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{
+	traits::{One, Saturating},
+	DispatchError,
+};
+use tessera_primitives::jobs::{JobId, JobSpec, Receipt, Verdict, Verification};
+
+/// Opens the check of a receipt; returns the block to ask for the verdict at.
+pub fn receipt_submitted<T: Config>(
+	job: JobId,
+	replica: u32,
+	provider: &T::AccountId,
+	spec: &JobSpec<crate::BalanceOf<T>, BlockNumberFor<T>>,
+	receipt: &Receipt,
+) -> Result<BlockNumberFor<T>, DispatchError> {
+	let now = frame_system::Pallet::<T>::block_number();
+	let matrix = Matrix::of(&spec.workload, &spec.inputs);
+	let (stage, verdict_at) = match spec.verification {
+		// The jobs pallet only takes spot-checked jobs with a deterministic workload.
+		Verification::SpotCheck if matrix.is_some() => {
+			let at = draw_block::<T>(now);
+			(Stage::Draw { at, audit: false }, at)
+		},
+		Verification::Replicated => {
+			quorum::record::<T>(job, replica, spec.replicas, receipt.output_commitment);
+			(Stage::Quorum, now.saturating_add(T::ReplicationPoll::get()))
+		},
+		Verification::Attested => {
+			attestation::check_receipt::<T>(job, provider, receipt)?;
+			let until = now.saturating_add(T::ChallengeWindow::get());
+			(Stage::Window { until }, until)
+		},
+		Verification::SpotCheck | Verification::Optimistic => {
+			let until = now.saturating_add(T::ChallengeWindow::get());
+			(Stage::Window { until }, until)
+		},
+	};
+	Checks::<T>::insert(
+		job,
+		replica,
+		Check {
+			provider: provider.clone(),
+			policy: spec.verification,
+			output: receipt.output_commitment,
+			matrix,
+			requirements: spec.requirements.clone(),
+			max_price_per_unit: spec.max_price_per_unit,
+			deadline: spec.deadline,
+			submitted_at: now,
+			stage,
+			challenge: None,
+		},
+	);
+	Ok(verdict_at)
+}
+
+/// The block a draw for a receipt submitted at `submitted` happens in: after the
+/// [`Config::RandomnessDelay`] blocks whose hashes it uses.
+fn draw_block<T: Config>(submitted: BlockNumberFor<T>) -> BlockNumberFor<T> {
+	submitted.saturating_add(T::RandomnessDelay::get()).saturating_add(One::one())
+}
+
+/// Moves the check of replica `replica` of `job` on and says where it stands.
+pub fn verdict<T: Config>(job: JobId, replica: u32) -> Verdict<T::AccountId, BlockNumberFor<T>> {
+	let Some(mut check) = Checks::<T>::get(job, replica) else {
+		// A receipt submitted before this pallet verified receipts (under the interim
+		// verifier, which accepted everything after its window): it keeps that promise.
+		log::warn!(target: crate::LOG_TARGET, "job {job} replica {replica}: no check, accepted");
+		return Verdict::Accepted;
+	};
+	let now = frame_system::Pallet::<T>::block_number();
+	let (stage, next) = advance::<T>(job, replica, &check, now);
+	let verdict = match &stage {
+		Stage::Decided(Decision::Accepted) => Verdict::Accepted,
+		Stage::Decided(Decision::Rejected { offence, watcher }) => {
+			Verdict::Rejected { offence: *offence, watcher: watcher.clone() }
+		},
+		_ => Verdict::Pending(next),
+	};
+	check.stage = stage;
+	Checks::<T>::insert(job, replica, check);
+	verdict
+}
+
+/// The stage after `check`'s current one at block `now`, and the block to look again at.
+fn advance<T: Config>(
+	job: JobId,
+	replica: u32,
+	check: &CheckOf<T>,
+	now: BlockNumberFor<T>,
+) -> (StageOf<T>, BlockNumberFor<T>) {
+	match &check.stage {
+		Stage::Window { until } if now < *until => (check.stage.clone(), *until),
+		Stage::Window { .. } => accept_or_audit::<T>(job, replica, check, now),
+		Stage::Draw { at, .. } if now < *at => (check.stage.clone(), *at),
+		Stage::Draw { at, audit } => {
+			let Some(matrix) = check.matrix else {
+				return (Stage::Decided(Decision::Accepted), now);
+			};
+			let seed = sampling::draw_seed::<T>(*at, job, replica, &check.output);
+			match audit {
+				false => sampling::start::<T>(
+					job,
+					replica,
+					&matrix,
+					&seed,
+					T::SpotCheckSamples::get(),
+					false,
+				),
+				true if sampling::audit_hits::<T>(&seed) => {
+					sampling::start::<T>(job, replica, &matrix, &seed, T::AuditSamples::get(), true)
+				},
+				true => (Stage::Decided(Decision::Accepted), now),
+			}
+		},
+		Stage::Sampling { respond_by, .. } if now <= *respond_by => {
+			(check.stage.clone(), respond_by.saturating_add(One::one()))
+		},
+		Stage::Sampling { .. } => {
+			// Not every sample was answered in time (a full answer decides at once).
+			Pallet::<T>::deposit_event(crate::Event::SpotCheckFailed {
+				job,
+				replica,
+				fault: crate::Fault::Withheld,
+			});
+			let decision = Decision::Rejected {
+				offence: tessera_primitives::market::SlashReason::Fraud,
+				watcher: None,
+			};
+			(Stage::Decided(decision), now)
+		},
+		Stage::Quorum => match quorum::decide::<T>(job, replica, check) {
+			(Some(stage), next) => (stage, next),
+			(None, _) => accept_or_audit::<T>(job, replica, check, now),
+		},
+		Stage::Reexecution { until, .. } if now < *until => (check.stage.clone(), *until),
+		Stage::Reexecution { executors, .. } => {
+			disputes::settle_reexecution::<T>(job, replica, check, executors)
+		},
+		Stage::Disputed => (Stage::Disputed, now.saturating_add(T::DisputePoll::get())),
+		Stage::Decided(decision) => (Stage::Decided(decision.clone()), now),
+	}
+}
+
+/// A receipt its policy accepts: a deterministic one may still be drawn for a random audit,
+/// from the blocks just before now if they all came after the receipt, or at the first block
+/// where they do.
+fn accept_or_audit<T: Config>(
+	job: JobId,
+	replica: u32,
+	check: &CheckOf<T>,
+	now: BlockNumberFor<T>,
+) -> (StageOf<T>, BlockNumberFor<T>) {
+	if check.matrix.is_none() {
+		return (Stage::Decided(Decision::Accepted), now);
+	}
+	let earliest = draw_block::<T>(check.submitted_at);
+	let draw = Stage::Draw { at: now.max(earliest), audit: true };
+	if now < earliest {
+		return (draw, earliest);
+	}
+	let audited = Check { stage: draw, ..(*check).clone() };
+	advance::<T>(job, replica, &audited, now)
+}
+
+/// The jobs pallet is done with replica `replica` of `job`.
+pub fn closed<T: Config>(job: JobId, replica: u32) {
+	let Some(check) = Checks::<T>::take(job, replica) else { return };
+	if let Stage::Reexecution { executors, .. } = &check.stage {
+		// The client accepted the receipt during a re-execution or a dispute: free the
+		// executors; the challenger, who no longer contests anything that matters, gets its
+		// bond back (below).
+		for executor in executors.iter() {
+			let _ =
+				<T::Registry as tessera_primitives::market::ProviderRegistry<_, _>>::job_released(
+					&executor.provider,
+				);
+		}
+	}
+	if let Some(challenge) = &check.challenge {
+		if !matches!(check.stage, Stage::Decided(_)) {
+			use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+			use sp_runtime::traits::Zero;
+			let refunded = T::Currency::release(
+				&crate::HoldReason::ChallengeBond.into(),
+				&challenge.challenger,
+				challenge.bond,
+				Precision::BestEffort,
+			)
+			.unwrap_or_else(|_| Zero::zero());
+			Pallet::<T>::deposit_event(crate::Event::ChallengeSettled {
+				job,
+				replica,
+				upheld: true,
+				to_executors: Zero::zero(),
+				to_provider: Zero::zero(),
+				refunded,
+			});
+		}
+	}
+	if check.policy == Verification::Replicated {
+		quorum::forget_if_done::<T>(job, check.deadline);
+	}
+}
+
+/// The most one verdict (with its `closed`) weighs: the worst of its stages.
+pub fn verdict_weight<T: Config>() -> Weight {
+	T::WeightInfo::verdict_draw(T::SpotCheckSamples::get().max(T::AuditSamples::get()))
+		.max(T::WeightInfo::verdict_quorum(T::MaxReplicas::get()))
+		.max(T::WeightInfo::verdict_reexecution(T::Executors::get()))
+		.max(T::WeightInfo::verdict_withheld())
+		// A receipt its policy accepts may have its audit drawn in the same call.
+		.saturating_add(T::WeightInfo::verdict_draw(T::AuditSamples::get()))
+}
+
+impl<T: Config> Pallet<T> {
+	/// The check of replica `replica` of `job`, if its receipt is being checked.
+	pub fn check_of(job: JobId, replica: u32) -> Option<CheckOf<T>> {
+		Checks::<T>::get(job, replica)
+	}
+}
