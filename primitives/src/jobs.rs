@@ -75,14 +75,15 @@ impl Workload {
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub enum Inputs {
-	/// Fetched from `uri` and checked against `hash` (blake2-256) and `size` (bytes).
+	/// Fetched from `uri` and checked against `hash` and `size` (bytes). `hash` is the
+	/// blake2-256 of the content, except for `MatMulI8` jobs, where it is the input commitment
+	/// of the matrices (`docs/protocol.md`), which the chain's spot-checks open.
 	Content { hash: H256, uri: Uri, size: u64 },
 	/// Synthetic: derived deterministically from the seed (capacity tests and demos).
 	Seed(H256),
 }
 
-/// How a result is checked. The proofs pallet implements each; until it lands, the runtime
-/// accepts receipts after a challenge window.
+/// How a result is checked; the proofs pallet implements each (`docs/protocol.md`).
 #[derive(
 	Clone,
 	Copy,
@@ -232,6 +233,12 @@ pub trait Verifier<AccountId, Balance, BlockNumber> {
 
 	/// The verdict on the receipt of replica `replica` of `job`.
 	fn verdict(job: JobId, replica: u32) -> Verdict<AccountId, BlockNumber>;
+
+	/// Whether the client may accept the receipt of replica `replica` of `job` before its
+	/// verdict. Refused while the receipt is being proven (its samples drawn, a challenge
+	/// open) or once it was proven wrong, so that accepting cannot cancel a challenge or save a
+	/// cheater from its slash.
+	fn may_accept(job: JobId, replica: u32) -> sp_runtime::DispatchResult;
 
 	/// The jobs pallet is done with the receipt (paid, rejected or accepted early by the
 	/// client): the verifier may forget it.

@@ -244,8 +244,8 @@ impl pallet_jobs::Config for Runtime {
 }
 
 parameter_types! {
-	/// Samples are drawn from the hashes of the 3 blocks after a receipt: all 3 authors would
-	/// have to collude with a cheater to bias them.
+	/// Samples are drawn from the hashes of the 3 blocks after a receipt (the last of their
+	/// authors could bias the draw: see docs/protocol.md, Randomness).
 	pub const RandomnessDelay: BlockNumber = 3;
 	/// Optimistic and attested receipts can be challenged for a minute.
 	pub const ChallengeWindow: BlockNumber = MINUTES;
@@ -263,6 +263,9 @@ parameter_types! {
 	pub const ReplicationPoll: BlockNumber = MINUTES;
 	/// Disputes are looked at every 10 minutes until the dispute origin decides them.
 	pub const DisputePoll: BlockNumber = 10 * MINUTES;
+	/// Root has 7 days after a job's deadline to decide its disputes; then the receipts stand
+	/// and challengers get their bonds back.
+	pub const DisputePeriod: BlockNumber = 7 * DAYS;
 }
 
 impl pallet_proofs::Config for Runtime {
@@ -287,6 +290,7 @@ impl pallet_proofs::Config for Runtime {
 	type ExecutorShare = ExecutorShare;
 	type ReplicationPoll = ReplicationPoll;
 	type DisputePoll = DisputePoll;
+	type DisputePeriod = DisputePeriod;
 	type MaxReplicas = ConstU32<8>;
 	type MaxAuthorities = ConstU32<16>;
 	type MaxMeasurements = ConstU32<64>;

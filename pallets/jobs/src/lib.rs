@@ -551,7 +551,8 @@ pub mod pallet {
 		/// Dispatch origin: signed, by the job's client.
 		///
 		/// Errors: [`Error::UnknownJob`], [`Error::NotClient`], [`Error::NoSuchReplica`],
-		/// [`Error::NotSubmitted`].
+		/// [`Error::NotSubmitted`], or the verifier's refusal (the receipt is being proven or
+		/// was proven wrong).
 		///
 		/// Events: [`Event::AcceptedEarly`], [`Event::Paid`], and [`Event::Closed`] if it was
 		/// the last replica.
@@ -565,6 +566,7 @@ pub mod pallet {
 			let ReplicaState::Submitted { verdict_at } = slot.state else {
 				return Err(Error::<T>::NotSubmitted.into());
 			};
+			T::Verifier::may_accept(job, replica)?;
 			Timeouts::<T>::remove(verdict_at, (job, Timeout::Verdict(replica)));
 			T::Verifier::closed(job, replica);
 			Self::deposit_event(Event::AcceptedEarly { job, replica });

@@ -427,6 +427,8 @@ pub struct VerifierConfig {
 	pub challenge_delay: Option<BlockNumber>,
 	/// Whether receipts are refused with [`RECEIPT_REFUSED`].
 	pub refuse_receipts: bool,
+	/// Whether early acceptance is refused with [`ACCEPT_REFUSED`].
+	pub refuse_accept: bool,
 }
 
 impl Default for VerifierConfig {
@@ -436,6 +438,7 @@ impl Default for VerifierConfig {
 			verdict: Verdict::Accepted,
 			challenge_delay: Some(10),
 			refuse_receipts: false,
+			refuse_accept: false,
 		}
 	}
 }
@@ -445,6 +448,8 @@ pub const MOCK_VERIFIER_WEIGHT: Weight = Weight::from_parts(7_000_000, 0);
 
 /// The error [`MockVerifier`] refuses challenges with.
 pub const CHALLENGE_REFUSED: DispatchError = DispatchError::Other("challenge refused");
+/// The error [`MockVerifier`] refuses early acceptance with.
+pub const ACCEPT_REFUSED: DispatchError = DispatchError::Other("receipt under proof");
 /// The error [`MockVerifier`] refuses receipts with.
 pub const RECEIPT_REFUSED: DispatchError = DispatchError::Other("receipt refused");
 
@@ -532,6 +537,13 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 		let scripted =
 			SCRIPTED.with(|s| s.borrow_mut().get_mut(&(job, replica)).and_then(|q| q.pop_front()));
 		scripted.unwrap_or_else(|| Self::config().verdict)
+	}
+
+	fn may_accept(_job: JobId, _replica: u32) -> DispatchResult {
+		if Self::config().refuse_accept {
+			return Err(ACCEPT_REFUSED);
+		}
+		Ok(())
 	}
 
 	fn closed(job: JobId, replica: u32) {

@@ -1022,6 +1022,11 @@ mod accept {
 			assert_noop!(Jobs::accept(signed(CLIENT2), id, 0), Error::<Test>::NotClient);
 			assert_noop!(Jobs::accept(signed(worker_of(ALICE)), id, 0), Error::<Test>::NotClient);
 			assert_noop!(Jobs::accept(signed(CLIENT), id, 1), Error::<Test>::NoSuchReplica);
+			// The verifier refuses while the receipt is being proven: nothing changes.
+			MockVerifier::configure(VerifierConfig { refuse_accept: true, ..Default::default() });
+			assert_noop!(Jobs::accept(signed(CLIENT), id, 0), ACCEPT_REFUSED);
+			assert!(!MockVerifier::calls().contains(&VerifierCall::Closed { job: id, replica: 0 }));
+			MockVerifier::configure(VerifierConfig::default());
 			assert_ok!(Jobs::accept(signed(CLIENT), id, 0));
 			assert_noop!(Jobs::accept(signed(CLIENT), id, 0), Error::<Test>::NotSubmitted);
 		});

@@ -76,6 +76,14 @@ pub fn challenge<T: Config>(
 
 	let executors =
 		if check.matrix.is_some() { assign_executors::<T>(&check, challenger) } else { Vec::new() };
+	// Fewer executors than configured would let one or two decide alone: the dispute origin
+	// decides instead, and the booked ones are let go.
+	let executors = if executors.len() < T::Executors::get() as usize {
+		release_executors::<T>(&executors);
+		Vec::new()
+	} else {
+		executors
+	};
 	let (stage, verdict_at) = if executors.is_empty() {
 		Pallet::<T>::deposit_event(Event::Disputed { job, replica });
 		(Stage::Disputed, now.saturating_add(T::DisputePoll::get()))
@@ -121,6 +129,49 @@ fn assign_executors<T: Config>(
 	.collect()
 }
 
+/// Frees the job slots of `executors`.
+pub fn release_executors<T: Config>(executors: &[Executor<T::AccountId>]) {
+	for executor in executors {
+		if let Err(error) = T::Registry::job_released(&executor.provider) {
+			// The provider deregistered meanwhile: there is no slot left to free.
+			log::debug!(target: crate::LOG_TARGET, "executor slot of {:?}: {error:?}", executor.provider);
+		}
+	}
+}
+
+/// Gives a disputed receipt's challenger its bond back when nobody decided the dispute in
+/// time, and reports it.
+pub fn expire<T: Config>(job: JobId, replica: u32, check: &CheckOf<T>) {
+	if let Some(challenge) = &check.challenge {
+		refund_bond::<T>(job, replica, challenge);
+	}
+	Pallet::<T>::deposit_event(Event::DisputeExpired { job, replica });
+}
+
+/// Gives `challenge`'s bond back whole (nobody lost: the client accepted the receipt, or the
+/// dispute expired) and reports it.
+pub fn refund_bond<T: Config>(
+	job: JobId,
+	replica: u32,
+	challenge: &Challenge<T::AccountId, BalanceOf<T>>,
+) {
+	let refunded = T::Currency::release(
+		&HoldReason::ChallengeBond.into(),
+		&challenge.challenger,
+		challenge.bond,
+		Precision::BestEffort,
+	)
+	.unwrap_or_else(|_| Zero::zero());
+	Pallet::<T>::deposit_event(Event::ChallengeSettled {
+		job,
+		replica,
+		upheld: true,
+		to_executors: Zero::zero(),
+		to_provider: Zero::zero(),
+		refunded,
+	});
+}
+
 /// Records the output `worker`'s provider computed as an executor of replica `replica` of `job`.
 pub fn report<T: Config>(
 	worker: &T::AccountId,
@@ -152,11 +203,7 @@ pub fn settle_reexecution<T: Config>(
 	executors: &[Executor<T::AccountId>],
 ) -> (StageOf<T>, BlockNumberFor<T>) {
 	let now = frame_system::Pallet::<T>::block_number();
-	for executor in executors {
-		if let Err(error) = T::Registry::job_released(&executor.provider) {
-			log::debug!(target: crate::LOG_TARGET, "executor slot of {:?}: {error:?}", executor.provider);
-		}
-	}
+	release_executors::<T>(executors);
 	let majority = executors.iter().filter_map(|e| e.result).find(|candidate| {
 		let votes = executors.iter().filter(|e| e.result == Some(*candidate)).count();
 		votes * 2 > executors.len()
@@ -256,13 +303,18 @@ fn pay_from_bond<T: Config>(
 	.is_ok()
 }
 
-/// The dispute origin's decision on `job`: every disputed receipt whose output is `accepted`
-/// stands, every other one falls.
-pub fn resolve<T: Config>(job: JobId, accepted: Option<H256>) -> DispatchResult {
-	let disputed: Vec<(u32, CheckOf<T>)> =
-		Checks::<T>::iter_prefix(job).filter(|(_, check)| check.stage == Stage::Disputed).collect();
+/// The dispute origin's decision on `job` (or only on its `replica`): every disputed receipt
+/// whose output is `accepted` stands, every other one falls.
+pub fn resolve<T: Config>(
+	job: JobId,
+	replica: Option<u32>,
+	accepted: Option<H256>,
+) -> DispatchResult {
+	let disputed: Vec<(u32, CheckOf<T>)> = Checks::<T>::iter_prefix(job)
+		.filter(|(r, check)| check.stage == Stage::Disputed && replica.is_none_or(|one| one == *r))
+		.collect();
 	ensure!(!disputed.is_empty(), Error::<T>::NotDisputed);
-	Pallet::<T>::deposit_event(Event::DisputeResolved { job, accepted });
+	Pallet::<T>::deposit_event(Event::DisputeResolved { job, replica, accepted });
 	for (replica, mut check) in disputed {
 		let upheld = accepted == Some(check.output);
 		if let Some(challenge) = &check.challenge {
@@ -278,7 +330,7 @@ pub fn resolve<T: Config>(job: JobId, accepted: Option<H256>) -> DispatchResult 
 		});
 		Checks::<T>::insert(job, replica, check);
 	}
-	if let Some(output) = accepted {
+	if let (Some(output), None) = (accepted, replica) {
 		Tallies::<T>::mutate(job, |tally| {
 			if let Some(tally) = tally {
 				tally.agreed = Some(output);

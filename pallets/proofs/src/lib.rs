@@ -195,6 +195,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type DisputePoll: Get<BlockNumberFor<Self>>;
 
+		/// Blocks after a job's deadline within which the dispute origin must decide its
+		/// disputes; after them, a disputed receipt stands and a challenger gets its bond back.
+		#[pallet::constant]
+		type DisputePeriod: Get<BlockNumberFor<Self>>;
+
 		/// Most replicas of a job (the jobs pallet's bound).
 		#[pallet::constant]
 		type MaxReplicas: Get<u32>;
@@ -312,9 +317,12 @@ pub mod pallet {
 		},
 		/// The receipt waits for the dispute origin.
 		Disputed { job: JobId, replica: u32 },
-		/// The dispute origin decided that `accepted` is the job's right output (`None`: no
-		/// receipt is).
-		DisputeResolved { job: JobId, accepted: Option<H256> },
+		/// The dispute origin decided that `accepted` is the right output of the job's disputed
+		/// receipts (of `replica` only, when given; `None` accepted: no receipt is).
+		DisputeResolved { job: JobId, replica: Option<u32>, accepted: Option<H256> },
+		/// Nobody decided the dispute within [`Config::DisputePeriod`] after the job's
+		/// deadline: the receipt stands.
+		DisputeExpired { job: JobId, replica: u32 },
 		/// An attestation authority was listed.
 		AuthorityAdded { key: sr25519::Public },
 		/// An attestation authority was removed.
@@ -364,8 +372,11 @@ pub mod pallet {
 		NotExecutor,
 		/// This executor has already reported.
 		AlreadyReported,
-		/// No receipt of the job is waiting for the dispute origin.
+		/// No receipt of the job (or of that replica) is waiting for the dispute origin.
 		NotDisputed,
+		/// The receipt is being proven (samples drawn, a challenge open) or was proven wrong:
+		/// the client cannot accept it early.
+		UnderProof,
 		/// The authority is already listed.
 		AuthorityExists,
 		/// The authority is not listed.
@@ -471,9 +482,11 @@ pub mod pallet {
 			disputes::report::<T>(&worker, job, replica, output)
 		}
 
-		/// Decides the disputed receipts of `job`: those whose output commitment is `accepted`
-		/// stand, the others are rejected (for dissent in a replicated job, for fraud
-		/// otherwise). A challenger whose challenge failed loses its bond to the provider.
+		/// Decides the disputed receipts of `job` (all of them, or only `replica`'s): those whose
+		/// output commitment is `accepted` stand, the others are rejected (for dissent in a
+		/// replicated job, for fraud otherwise). A challenger whose challenge failed loses its
+		/// bond to the provider. Replicas of a non-replicated job may rightly differ (opaque
+		/// programs), so their disputes are decided one replica at a time.
 		///
 		/// Dispatch origin: [`Config::DisputeOrigin`].
 		///
@@ -486,10 +499,11 @@ pub mod pallet {
 		pub fn resolve_dispute(
 			origin: OriginFor<T>,
 			job: JobId,
+			replica: Option<u32>,
 			accepted: Option<H256>,
 		) -> DispatchResult {
 			T::DisputeOrigin::ensure_origin(origin)?;
-			disputes::resolve::<T>(job, accepted)
+			disputes::resolve::<T>(job, replica, accepted)
 		}
 
 		/// Lists an attestation authority.
@@ -674,6 +688,10 @@ impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pall
 		replica: u32,
 	) -> tessera_primitives::jobs::Verdict<T::AccountId, BlockNumberFor<T>> {
 		verifier::verdict::<T>(job, replica)
+	}
+
+	fn may_accept(job: JobId, replica: u32) -> DispatchResult {
+		verifier::may_accept::<T>(job, replica)
 	}
 
 	fn closed(job: JobId, replica: u32) {

@@ -79,6 +79,8 @@ pub const REEXECUTION_WINDOW: BlockNumber = 20;
 pub const EXECUTOR_SHARE_PERCENT: u32 = 50;
 pub const REPLICATION_POLL: BlockNumber = 5;
 pub const DISPUTE_POLL: BlockNumber = 10;
+/// Blocks after a job's deadline the dispute origin has to decide its disputes.
+pub const DISPUTE_PERIOD: BlockNumber = 50;
 pub const MAX_REPLICAS: u32 = 8;
 pub const MAX_AUTHORITIES: u32 = 4;
 pub const MAX_MEASUREMENTS: u32 = 4;
@@ -157,6 +159,7 @@ impl pallet_proofs::Config for Test {
 	type ExecutorShare = ExecutorShare;
 	type ReplicationPoll = ConstU64<REPLICATION_POLL>;
 	type DisputePoll = ConstU64<DISPUTE_POLL>;
+	type DisputePeriod = ConstU64<DISPUTE_PERIOD>;
 	type MaxReplicas = ConstU32<MAX_REPLICAS>;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxMeasurements = ConstU32<MAX_MEASUREMENTS>;
@@ -421,11 +424,14 @@ impl MockJobs {
 		Ok(at)
 	}
 
-	/// The client accepts replica `replica` of `job` early: the verdict is no longer asked for,
-	/// and the pallet is told the receipt is closed.
-	pub fn accept(job: JobId, replica: u32) {
+	/// The client accepts replica `replica` of `job` early, as `jobs.accept` does: refused if
+	/// the verifier refuses; otherwise the verdict is no longer asked for, and the pallet is
+	/// told the receipt is closed.
+	pub fn accept(job: JobId, replica: u32) -> DispatchResult {
+		<Proofs as Verifier<_, _, _>>::may_accept(job, replica)?;
 		DUE.with(|d| d.borrow_mut().remove(&(job, replica))).expect("a submitted replica");
 		<Proofs as Verifier<_, _, _>>::closed(job, replica);
+		Ok(())
 	}
 
 	/// The jobs pallet's hook is behind: the verdict of replica `replica` of `job` is asked for

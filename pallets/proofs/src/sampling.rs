@@ -10,11 +10,12 @@
 //! can know where it will be checked. An audit drawn at the end of a challenge window uses the
 //! `d` blocks just before it, which all come after the receipt as well.
 //!
-//! What a block author can bias: the author of one of those blocks can choose among the hashes
-//! it could produce (by ordering or leaving out transactions) and so re-roll the samples. A
-//! cheating provider needs *every* one of the `d` authors to collude with it to pick its samples;
-//! one honest author in the run makes the draw uniform. With Aura's round-robin and at least `d`
-//! validators, those are `d` different validators. `docs/protocol.md` gives the numbers.
+//! What a block author can bias: the author of the last of those blocks sees the earlier
+//! hashes and can choose among the hashes it could give its own block (by ordering or leaving
+//! out transactions), and so re-roll the samples; a provider colluding with that author can
+//! retry until its samples miss the wrong part of its output. `docs/protocol.md` (Randomness)
+//! says why this is acceptable on today's permissioned validator set and what replaces it (a
+//! VRF, with BABE).
 
 use crate::{
 	pallet::{Checks, Config, Error, Event, Pallet},

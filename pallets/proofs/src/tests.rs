@@ -1643,17 +1643,17 @@ mod replication {
 
 			run_to_block(poll + 1);
 			assert_noop!(
-				Proofs::resolve_dispute(signed(CLIENT), 0, Some(out(2))),
+				Proofs::resolve_dispute(signed(CLIENT), 0, None, Some(out(2))),
 				DispatchError::BadOrigin
 			);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(out(2))));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(2))));
 			assert_eq!(
 				take_events(),
-				vec![Event::DisputeResolved { job: 0, accepted: Some(out(2)) }]
+				vec![Event::DisputeResolved { job: 0, replica: None, accepted: Some(out(2)) }]
 			);
 			assert_eq!(Tallies::<Test>::get(0).and_then(|t| t.agreed), Some(out(2)));
 			assert_noop!(
-				Proofs::resolve_dispute(root(), 0, Some(out(1))),
+				Proofs::resolve_dispute(root(), 0, None, Some(out(1))),
 				Error::<Test>::NotDisputed
 			);
 
@@ -1670,7 +1670,7 @@ mod replication {
 		ExtBuilder::default().build_and_execute(|| {
 			submit_all(&replicated(3), &[out(1), out(2), out(3)]);
 			run_to_block(START + REPLICATION_POLL);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, None));
 			let settled = START + REPLICATION_POLL + DISPUTE_POLL;
 			run_to_block(settled);
 			for replica in 0..3 {
@@ -1707,7 +1707,7 @@ mod replication {
 					Event::Disputed { job: 0, replica: 1 }
 				]
 			);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(out(1))));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(1))));
 			run_to_block(deadline + 1 + DISPUTE_POLL);
 			assert_eq!(verdict(0, 0), accepted_at(deadline + 1 + DISPUTE_POLL));
 			assert_eq!(verdict(0, 1), dissent_at(deadline + 1 + DISPUTE_POLL));
@@ -1724,7 +1724,7 @@ mod replication {
 			let spec = SpecOf { deadline, ..replicated(3) };
 			submit_all(&spec, &[out(1), out(2)]);
 			run_to_block(deadline + 1);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(out(1))));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(1))));
 			run_to_block(deadline + 1 + DISPUTE_POLL);
 			assert!(verdict(0, 0).is_some() && verdict(0, 1).is_some());
 			assert_eq!(Checks::<Test>::iter_prefix(0).count(), 0);
@@ -1781,7 +1781,7 @@ mod replication {
 				take_events(),
 				(0..5).map(|replica| Event::Disputed { job: 0, replica }).collect::<Vec<_>>()
 			);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(out(2))));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(2))));
 			run_to_block(poll + DISPUTE_POLL);
 			for replica in 0..5 {
 				let expected = if replica == 2 || replica == 3 {
@@ -1797,23 +1797,26 @@ mod replication {
 	#[test]
 	fn resolve_dispute_refuses_jobs_that_are_not_disputed() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_noop!(Proofs::resolve_dispute(root(), 0, None), Error::<Test>::NotDisputed);
+			assert_noop!(
+				Proofs::resolve_dispute(root(), 0, None, None),
+				Error::<Test>::NotDisputed
+			);
 			submit_all(&replicated(3), &[out(1), out(2)]);
 			// Still waiting for the third replica: a quorum is possible.
 			run_to_block(START + REPLICATION_POLL);
 			assert_eq!(stage(0, 0), Stage::Quorum);
 			assert_noop!(
-				Proofs::resolve_dispute(root(), 0, Some(out(1))),
+				Proofs::resolve_dispute(root(), 0, None, Some(out(1))),
 				Error::<Test>::NotDisputed
 			);
 			assert_noop!(
-				Proofs::resolve_dispute(signed(CLIENT), 0, None),
+				Proofs::resolve_dispute(signed(CLIENT), 0, None, None),
 				DispatchError::BadOrigin
 			);
 			// An optimistic receipt in its window is not disputed either.
 			submit(1, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
 			assert_noop!(
-				Proofs::resolve_dispute(root(), 1, Some(out(1))),
+				Proofs::resolve_dispute(root(), 1, None, Some(out(1))),
 				Error::<Test>::NotDisputed
 			);
 		});
@@ -2077,11 +2080,11 @@ mod challenges {
 
 			// The dispute origin upholds the receipt: the whole bond goes to Alice.
 			run_to_block(until + 1);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(honest)));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(honest)));
 			assert_eq!(
 				take_events(),
 				vec![
-					Event::DisputeResolved { job: 0, accepted: Some(honest) },
+					Event::DisputeResolved { job: 0, replica: None, accepted: Some(honest) },
 					Event::ChallengeSettled {
 						job: 0,
 						replica: 0,
@@ -2110,11 +2113,11 @@ mod challenges {
 			let until = challenge_reexecuted(CLIENT);
 			run_to_block(until);
 			assert_eq!(take_events(), vec![Event::Disputed { job: 0, replica: 0 }]);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, None));
 			assert_eq!(
 				take_events(),
 				vec![
-					Event::DisputeResolved { job: 0, accepted: None },
+					Event::DisputeResolved { job: 0, replica: None, accepted: None },
 					Event::ChallengeSettled {
 						job: 0,
 						replica: 0,
@@ -2164,11 +2167,11 @@ mod challenges {
 			run_to_block(2 + DISPUTE_POLL);
 			assert_eq!(MockJobs::due(0, 0), Some(2 + 2 * DISPUTE_POLL));
 
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, None));
 			assert_eq!(
 				take_events(),
 				vec![
-					Event::DisputeResolved { job: 0, accepted: None },
+					Event::DisputeResolved { job: 0, replica: None, accepted: None },
 					Event::ChallengeSettled {
 						job: 0,
 						replica: 0,
@@ -2202,11 +2205,11 @@ mod challenges {
 			run_to_block(2);
 			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
 			take_events();
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(out(1))));
+			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(1))));
 			assert_eq!(
 				take_events(),
 				vec![
-					Event::DisputeResolved { job: 0, accepted: Some(out(1)) },
+					Event::DisputeResolved { job: 0, replica: None, accepted: Some(out(1)) },
 					Event::ChallengeSettled {
 						job: 0,
 						replica: 0,
@@ -2226,13 +2229,13 @@ mod challenges {
 	}
 
 	#[test]
-	fn executors_without_a_free_slot_are_skipped() {
+	fn too_few_free_executors_leave_it_to_the_dispute_origin() {
 		ExtBuilder::default().build_and_execute(|| {
+			// Two would decide alone with one vote to spare: the dispute origin decides.
 			MockRegistry::set_free_slots(DAVE, 0);
-			let (honest, _) = optimistic(false);
+			optimistic(false);
 			run_to_block(2);
-			let until = 2 + REEXECUTION_WINDOW;
-			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
+			assert_eq!(MockJobs::challenge(0, 0, CLIENT), Ok(2 + DISPUTE_POLL));
 			assert_eq!(
 				take_events(),
 				vec![
@@ -2242,18 +2245,92 @@ mod challenges {
 						challenger: CLIENT,
 						bond: CHALLENGE_BOND
 					},
-					assigned(BOB, until),
-					assigned(CHARLIE, until),
+					Event::Disputed { job: 0, replica: 0 },
 				]
 			);
-			assert_eq!(MockRegistry::busy(DAVE), 0);
-			// Two executors: both must agree.
-			assert_ok!(report_result(BOB, 0, honest));
-			assert_ok!(report_result(CHARLIE, 0, honest));
-			assert_noop!(report_result(DAVE, 0, honest), Error::<Test>::NotExecutor);
-			run_to_block(until);
-			assert_eq!(verdict(0, 0), accepted_at(until));
-			assert_eq!(free(BOB), STAKE + EXECUTOR_POT / 2);
+			assert_eq!(stage(0, 0), Stage::Disputed);
+			// The two that were booked are let go.
+			assert_eq!(MockRegistry::all_busy().values().sum::<u32>(), 0);
+			assert_eq!(held(CLIENT), CHALLENGE_BOND);
+		});
+	}
+
+	#[test]
+	fn a_dispute_nobody_decides_expires_and_the_receipt_stands() {
+		ExtBuilder::default().build_and_execute(|| {
+			let before = total(&EVERYONE);
+			submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
+			run_to_block(2);
+			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
+			let expiry = DEADLINE + DISPUTE_PERIOD;
+			run_to_block(expiry);
+			assert_eq!(stage(0, 0), Stage::Disputed);
+			assert_eq!(MockJobs::due(0, 0), Some(expiry + 1));
+			take_events();
+			run_to_block(expiry + 1);
+			assert_eq!(verdict(0, 0), accepted_at(expiry + 1));
+			assert_eq!(
+				take_events(),
+				vec![
+					Event::ChallengeSettled {
+						job: 0,
+						replica: 0,
+						upheld: true,
+						to_executors: 0,
+						to_provider: 0,
+						refunded: CHALLENGE_BOND,
+					},
+					Event::DisputeExpired { job: 0, replica: 0 },
+				]
+			);
+			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL, 0));
+			assert_eq!(total(&EVERYONE), before);
+		});
+	}
+
+	#[test]
+	fn disputes_of_replicas_that_may_differ_are_decided_one_at_a_time() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Two replicas of an opaque program rightly report different outputs.
+			let spec = with_replicas(opaque_spec(Verification::Optimistic), 2);
+			submit(0, 0, ALICE, &spec, &receipt(out(1), 100));
+			submit(0, 1, BOB, &spec, &receipt(out(2), 100));
+			run_to_block(2);
+			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
+			assert_ok!(MockJobs::challenge(0, 1, WATCHER));
+			take_events();
+			assert_noop!(
+				Proofs::resolve_dispute(root(), 0, Some(2), Some(out(1))),
+				Error::<Test>::NotDisputed
+			);
+			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(0), Some(out(1))));
+			assert_eq!(stage(0, 0), Stage::Decided(Decision::Accepted));
+			assert_eq!(stage(0, 1), Stage::Disputed);
+			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(1), Some(out(2))));
+			assert_eq!(stage(0, 1), Stage::Decided(Decision::Accepted));
+			assert_eq!(
+				take_events(),
+				vec![
+					Event::DisputeResolved { job: 0, replica: Some(0), accepted: Some(out(1)) },
+					Event::ChallengeSettled {
+						job: 0,
+						replica: 0,
+						upheld: true,
+						to_executors: 0,
+						to_provider: CHALLENGE_BOND,
+						refunded: 0,
+					},
+					Event::DisputeResolved { job: 0, replica: Some(1), accepted: Some(out(2)) },
+					Event::ChallengeSettled {
+						job: 0,
+						replica: 1,
+						upheld: true,
+						to_executors: 0,
+						to_provider: CHALLENGE_BOND,
+						refunded: 0,
+					},
+				]
+			);
 		});
 	}
 
@@ -2279,10 +2356,9 @@ mod challenges {
 					]
 				);
 				assert_eq!(stage(0, 0), Stage::Disputed);
-				// The client accepts it early after all: the challenger gets its bond back.
-				MockJobs::accept(0, 0);
-				assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL, 0));
-				assert_eq!(Checks::<Test>::get(0, 0), None);
+				// The client cannot accept it early and so call the challenge off.
+				assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
+				assert_eq!(held(CLIENT), CHALLENGE_BOND);
 			});
 	}
 
@@ -2384,36 +2460,31 @@ mod challenges {
 	}
 
 	#[test]
-	fn a_client_accepting_during_a_reexecution_frees_the_executors_and_refunds_the_bond() {
+	fn a_client_cannot_accept_a_receipt_under_proof() {
 		ExtBuilder::default().build_and_execute(|| {
 			let before = total(&EVERYONE);
 			let (honest, _) = optimistic(false);
 			run_to_block(2);
+			// During a re-execution: accepting would call the challenge off for free.
 			challenge_reexecuted(CLIENT);
 			assert_ok!(report_result(BOB, 0, honest));
-			run_to_block(5);
-			take_events();
-			MockJobs::accept(0, 0);
-			assert_eq!(Checks::<Test>::get(0, 0), None);
+			assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
+			assert_eq!(held(CLIENT), CHALLENGE_BOND);
 			for provider in [BOB, CHARLIE, DAVE] {
-				assert_eq!(MockRegistry::busy(provider), 0);
-				assert_eq!(free(provider), STAKE);
+				assert_eq!(MockRegistry::busy(provider), 1);
 			}
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL, 0));
-			assert!(MockRegistry::outcomes().is_empty());
-			// The refund is reported, so that an indexer sees the bond come back.
-			assert_eq!(
-				take_events(),
-				vec![Event::ChallengeSettled {
-					job: 0,
-					replica: 0,
-					upheld: true,
-					to_executors: 0,
-					to_provider: 0,
-					refunded: CHALLENGE_BOND,
-				}]
-			);
-			assert_noop!(report_result(CHARLIE, 0, honest), Error::<Test>::UnknownCheck);
+			// A receipt being spot-checked, and one proven wrong, cannot be accepted either.
+			let job = MatMul::seeded(SMALL, 2);
+			let wrong = job.prover(&job.wrong_c());
+			submit(1, 0, ALICE, &job.spec(Verification::SpotCheck), &job.receipt(&wrong));
+			run_to_block(2 + RANDOMNESS_DELAY + 1);
+			assert!(matches!(stage(1, 0), Stage::Sampling { .. }));
+			assert_noop!(MockJobs::accept(1, 0), Error::<Test>::UnderProof);
+			let positions = drawn(1, 0);
+			assert_eq!(positions.len(), 8);
+			assert_ok!(answer(ALICE, 1, 0, &wrong, &all(8)));
+			assert!(matches!(stage(1, 0), Stage::Decided(Decision::Rejected { .. })));
+			assert_noop!(MockJobs::accept(1, 0), Error::<Test>::UnderProof);
 			assert_eq!(total(&EVERYONE), before);
 		});
 	}
@@ -2438,14 +2509,14 @@ mod bookkeeping {
 	fn closing_a_check_forgets_it() {
 		ExtBuilder::default().build_and_execute(|| {
 			submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
-			MockJobs::accept(0, 0);
+			assert_ok!(MockJobs::accept(0, 0));
 			assert_eq!(Checks::<Test>::iter().count(), 0);
 			// A replicated job keeps its tally until every replica is closed.
 			submit(1, 0, ALICE, &replicated(2), &receipt(out(1), 100));
 			submit(1, 1, BOB, &replicated(2), &receipt(out(1), 100));
-			MockJobs::accept(1, 0);
+			assert_ok!(MockJobs::accept(1, 0));
 			assert!(Tallies::<Test>::get(1).is_some());
-			MockJobs::accept(1, 1);
+			assert_ok!(MockJobs::accept(1, 1));
 			assert!(Tallies::<Test>::get(1).is_none());
 		});
 	}

@@ -109,11 +109,13 @@ fn advance<T: Config>(
 		Stage::Window { until } if now < *until => (check.stage.clone(), *until),
 		Stage::Window { .. } => accept_or_audit::<T>(job, replica, check, now),
 		Stage::Draw { at, .. } if now < *at => (check.stage.clone(), *at),
-		Stage::Draw { at, audit } => {
+		Stage::Draw { audit, .. } => {
 			let Some(matrix) = check.matrix else {
 				return (Stage::Decided(Decision::Accepted), now);
 			};
-			let seed = sampling::draw_seed::<T>(*at, job, replica, &check.output);
+			// The blocks just before `now` all came after the receipt (`now >= at`); they are also
+			// the newest, whose hashes are kept even when the hook is far behind.
+			let seed = sampling::draw_seed::<T>(now, job, replica, &check.output);
 			match audit {
 				false => sampling::start::<T>(
 					job,
@@ -153,7 +155,18 @@ fn advance<T: Config>(
 		Stage::Reexecution { executors, .. } => {
 			disputes::settle_reexecution::<T>(job, replica, check, executors)
 		},
-		Stage::Disputed => (Stage::Disputed, now.saturating_add(T::DisputePoll::get())),
+		Stage::Disputed => {
+			let expiry = check.deadline.saturating_add(T::DisputePeriod::get());
+			if now > expiry {
+				disputes::expire::<T>(job, replica, check);
+				(Stage::Decided(Decision::Accepted), now)
+			} else {
+				let next = now
+					.saturating_add(T::DisputePoll::get())
+					.min(expiry.saturating_add(One::one()));
+				(Stage::Disputed, next)
+			}
+		},
 		Stage::Decided(decision) => (Stage::Decided(decision.clone()), now),
 	}
 }
@@ -179,6 +192,21 @@ fn accept_or_audit<T: Config>(
 	advance::<T>(job, replica, &audited, now)
 }
 
+/// Whether the client may accept replica `replica` of `job` early: not while its samples are
+/// out or a challenge of it is open, and not once it was proven wrong.
+pub fn may_accept<T: Config>(job: JobId, replica: u32) -> sp_runtime::DispatchResult {
+	let Some(check) = Checks::<T>::get(job, replica) else { return Ok(()) };
+	let under_proof = matches!(
+		check.stage,
+		Stage::Sampling { .. }
+			| Stage::Reexecution { .. }
+			| Stage::Disputed
+			| Stage::Decided(Decision::Rejected { .. })
+	);
+	frame_support::ensure!(!under_proof, crate::Error::<T>::UnderProof);
+	Ok(())
+}
+
 /// The jobs pallet is done with replica `replica` of `job`.
 pub fn closed<T: Config>(job: JobId, replica: u32) {
 	let Some(check) = Checks::<T>::take(job, replica) else { return };
@@ -194,24 +222,9 @@ pub fn closed<T: Config>(job: JobId, replica: u32) {
 		}
 	}
 	if let Some(challenge) = &check.challenge {
+		// A decided check's bond was paid out when it was decided.
 		if !matches!(check.stage, Stage::Decided(_)) {
-			use frame_support::traits::{fungible::MutateHold, tokens::Precision};
-			use sp_runtime::traits::Zero;
-			let refunded = T::Currency::release(
-				&crate::HoldReason::ChallengeBond.into(),
-				&challenge.challenger,
-				challenge.bond,
-				Precision::BestEffort,
-			)
-			.unwrap_or_else(|_| Zero::zero());
-			Pallet::<T>::deposit_event(crate::Event::ChallengeSettled {
-				job,
-				replica,
-				upheld: true,
-				to_executors: Zero::zero(),
-				to_provider: Zero::zero(),
-				refunded,
-			});
+			disputes::refund_bond::<T>(job, replica, challenge);
 		}
 	}
 	if check.policy == Verification::Replicated {

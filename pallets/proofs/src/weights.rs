@@ -78,12 +78,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `524 + s * (8 ±0)`
 		//  Estimated: `5258`
-		// Minimum execution time: 312_395_000 picoseconds.
-		Weight::from_parts(314_418_000, 5258)
-			// Standard Error: 719_957
-			.saturating_add(Weight::from_parts(10_014_879, 0).saturating_mul(s.into()))
-			// Standard Error: 5
-			.saturating_add(Weight::from_parts(3_660, 0).saturating_mul(k.into()))
+		// Minimum execution time: 299_556_000 picoseconds.
+		Weight::from_parts(31_283_997, 5258)
+			// Standard Error: 912_292
+			.saturating_add(Weight::from_parts(32_345_674, 0).saturating_mul(s.into()))
+			// Standard Error: 6
+			.saturating_add(Weight::from_parts(3_589, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -97,12 +97,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `524 + s * (8 ±0)`
 		//  Estimated: `5258`
-		// Minimum execution time: 162_693_000 picoseconds.
-		Weight::from_parts(20_767_622, 5258)
-			// Standard Error: 59_448
-			.saturating_add(Weight::from_parts(18_035_363, 0).saturating_mul(s.into()))
+		// Minimum execution time: 146_418_000 picoseconds.
+		Weight::from_parts(12_069_444, 5258)
+			// Standard Error: 48_760
+			.saturating_add(Weight::from_parts(17_812_967, 0).saturating_mul(s.into()))
 			// Standard Error: 0
-			.saturating_add(Weight::from_parts(748, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(711, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -115,10 +115,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `571 + e * (99 ±0)`
 		//  Estimated: `5258`
-		// Minimum execution time: 17_706_000 picoseconds.
-		Weight::from_parts(18_388_233, 5258)
-			// Standard Error: 4_659
-			.saturating_add(Weight::from_parts(443_657, 0).saturating_mul(e.into()))
+		// Minimum execution time: 16_604_000 picoseconds.
+		Weight::from_parts(17_528_666, 5258)
+			// Standard Error: 4_053
+			.saturating_add(Weight::from_parts(405_277, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -135,10 +135,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `171 + r * (510 ±0)`
 		//  Estimated: `5258 + r * (5206 ±0)`
-		// Minimum execution time: 56_825_000 picoseconds.
-		Weight::from_parts(10_924_609, 5258)
-			// Standard Error: 26_357
-			.saturating_add(Weight::from_parts(50_741_230, 0).saturating_mul(r.into()))
+		// Minimum execution time: 54_911_000 picoseconds.
+		Weight::from_parts(9_754_592, 5258)
+			// Standard Error: 15_780
+			.saturating_add(Weight::from_parts(48_374_109, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -151,8 +151,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `525`
 		//  Estimated: `1998`
-		// Minimum execution time: 7_130_000 picoseconds.
-		Weight::from_parts(7_732_000, 1998)
+		// Minimum execution time: 6_931_000 picoseconds.
+		Weight::from_parts(7_581_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -162,8 +162,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `557`
 		//  Estimated: `1998`
-		// Minimum execution time: 7_000_000 picoseconds.
-		Weight::from_parts(7_631_000, 1998)
+		// Minimum execution time: 6_680_000 picoseconds.
+		Weight::from_parts(7_381_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -173,8 +173,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2072`
 		//  Estimated: `3535`
-		// Minimum execution time: 16_375_000 picoseconds.
-		Weight::from_parts(17_486_000, 3535)
+		// Minimum execution time: 15_603_000 picoseconds.
+		Weight::from_parts(16_805_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -184,8 +184,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2105`
 		//  Estimated: `3535`
-		// Minimum execution time: 15_773_000 picoseconds.
-		Weight::from_parts(16_875_000, 3535)
+		// Minimum execution time: 15_463_000 picoseconds.
+		Weight::from_parts(16_835_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -207,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3203`
 		//  Estimated: `3954`
-		// Minimum execution time: 72_448_000 picoseconds.
-		Weight::from_parts(77_816_000, 3954)
+		// Minimum execution time: 69_083_000 picoseconds.
+		Weight::from_parts(74_801_000, 3954)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -222,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2246`
 		//  Estimated: `3581`
-		// Minimum execution time: 43_766_000 picoseconds.
-		Weight::from_parts(45_918_000, 3581)
+		// Minimum execution time: 41_662_000 picoseconds.
+		Weight::from_parts(45_338_000, 3581)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -235,8 +235,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `340`
 		//  Estimated: `3807`
-		// Minimum execution time: 8_022_000 picoseconds.
-		Weight::from_parts(8_623_000, 3807)
+		// Minimum execution time: 7_842_000 picoseconds.
+		Weight::from_parts(8_473_000, 3807)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -259,10 +259,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1026 + e * (385 ±0)`
 		//  Estimated: `24417 + e * (2964 ±0)`
-		// Minimum execution time: 123_063_000 picoseconds.
-		Weight::from_parts(100_258_393, 24417)
-			// Standard Error: 39_946
-			.saturating_add(Weight::from_parts(28_810_005, 0).saturating_mul(e.into()))
+		// Minimum execution time: 132_077_000 picoseconds.
+		Weight::from_parts(102_537_458, 24417)
+			// Standard Error: 154_067
+			.saturating_add(Weight::from_parts(37_060_353, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -278,10 +278,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `450`
 		//  Estimated: `8547`
-		// Minimum execution time: 21_252_000 picoseconds.
-		Weight::from_parts(22_041_819, 8547)
-			// Standard Error: 540
-			.saturating_add(Weight::from_parts(461_718, 0).saturating_mul(s.into()))
+		// Minimum execution time: 20_331_000 picoseconds.
+		Weight::from_parts(21_076_971, 8547)
+			// Standard Error: 504
+			.saturating_add(Weight::from_parts(442_811, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -294,10 +294,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `264 + r * (36 ±0)`
 		//  Estimated: `9526`
-		// Minimum execution time: 21_011_000 picoseconds.
-		Weight::from_parts(22_170_400, 9526)
-			// Standard Error: 573
-			.saturating_add(Weight::from_parts(142_964, 0).saturating_mul(r.into()))
+		// Minimum execution time: 19_890_000 picoseconds.
+		Weight::from_parts(21_235_832, 9526)
+			// Standard Error: 543
+			.saturating_add(Weight::from_parts(127_883, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -320,10 +320,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1117 + e * (474 ±0)`
 		//  Estimated: `6196 + e * (2964 ±0)`
-		// Minimum execution time: 125_537_000 picoseconds.
-		Weight::from_parts(58_560_120, 6196)
-			// Standard Error: 28_389
-			.saturating_add(Weight::from_parts(73_286_488, 0).saturating_mul(e.into()))
+		// Minimum execution time: 119_798_000 picoseconds.
+		Weight::from_parts(56_368_389, 6196)
+			// Standard Error: 47_736
+			.saturating_add(Weight::from_parts(69_182_414, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -336,8 +336,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `327`
 		//  Estimated: `5258`
-		// Minimum execution time: 10_596_000 picoseconds.
-		Weight::from_parts(11_327_000, 5258)
+		// Minimum execution time: 10_245_000 picoseconds.
+		Weight::from_parts(10_937_000, 5258)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -346,28 +346,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn respond_committed(s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(314_418_000, 5258)
-			.saturating_add(Weight::from_parts(10_014_879, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(3_660, 0).saturating_mul(k.into()))
+		Weight::from_parts(31_283_997, 5258)
+			.saturating_add(Weight::from_parts(32_345_674, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(3_589, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn respond_seeded(s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(20_767_622, 5258)
-			.saturating_add(Weight::from_parts(18_035_363, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(748, 0).saturating_mul(k.into()))
+		Weight::from_parts(12_069_444, 5258)
+			.saturating_add(Weight::from_parts(17_812_967, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(711, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn report_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(18_388_233, 5258)
-			.saturating_add(Weight::from_parts(443_657, 0).saturating_mul(e.into()))
+		Weight::from_parts(17_528_666, 5258)
+			.saturating_add(Weight::from_parts(405_277, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn resolve_dispute(r: u32, ) -> Weight {
-		Weight::from_parts(10_924_609, 5258)
-			.saturating_add(Weight::from_parts(50_741_230, 0).saturating_mul(r.into()))
+		Weight::from_parts(9_754_592, 5258)
+			.saturating_add(Weight::from_parts(48_374_109, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -375,43 +375,43 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(r.into()))
 	}
 	fn add_authority() -> Weight {
-		Weight::from_parts(7_732_000, 1998)
+		Weight::from_parts(7_581_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_authority() -> Weight {
-		Weight::from_parts(7_631_000, 1998)
+		Weight::from_parts(7_381_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn allow_measurement() -> Weight {
-		Weight::from_parts(17_486_000, 3535)
+		Weight::from_parts(16_805_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn revoke_measurement() -> Weight {
-		Weight::from_parts(16_875_000, 3535)
+		Weight::from_parts(16_835_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register_enclave() -> Weight {
-		Weight::from_parts(77_816_000, 3954)
+		Weight::from_parts(74_801_000, 3954)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn receipt_attested() -> Weight {
-		Weight::from_parts(45_918_000, 3581)
+		Weight::from_parts(45_338_000, 3581)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn receipt_replicated() -> Weight {
-		Weight::from_parts(8_623_000, 3807)
+		Weight::from_parts(8_473_000, 3807)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn challenge(e: u32, ) -> Weight {
-		Weight::from_parts(100_258_393, 24417)
-			.saturating_add(Weight::from_parts(28_810_005, 0).saturating_mul(e.into()))
+		Weight::from_parts(102_537_458, 24417)
+			.saturating_add(Weight::from_parts(37_060_353, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -419,20 +419,20 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2964).saturating_mul(e.into()))
 	}
 	fn verdict_draw(s: u32, ) -> Weight {
-		Weight::from_parts(22_041_819, 8547)
-			.saturating_add(Weight::from_parts(461_718, 0).saturating_mul(s.into()))
+		Weight::from_parts(21_076_971, 8547)
+			.saturating_add(Weight::from_parts(442_811, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn verdict_quorum(r: u32, ) -> Weight {
-		Weight::from_parts(22_170_400, 9526)
-			.saturating_add(Weight::from_parts(142_964, 0).saturating_mul(r.into()))
+		Weight::from_parts(21_235_832, 9526)
+			.saturating_add(Weight::from_parts(127_883, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn verdict_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(58_560_120, 6196)
-			.saturating_add(Weight::from_parts(73_286_488, 0).saturating_mul(e.into()))
+		Weight::from_parts(56_368_389, 6196)
+			.saturating_add(Weight::from_parts(69_182_414, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -440,7 +440,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2964).saturating_mul(e.into()))
 	}
 	fn verdict_withheld() -> Weight {
-		Weight::from_parts(11_327_000, 5258)
+		Weight::from_parts(10_937_000, 5258)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
