@@ -148,9 +148,9 @@ pub fn expire<T: Config>(job: JobId, replica: u32, check: &CheckOf<T>) {
 	Pallet::<T>::deposit_event(Event::DisputeExpired { job, replica });
 }
 
-/// Gives `challenge`'s bond back whole (nobody lost: the client accepted the receipt, or the
-/// dispute expired) and reports it.
-pub fn refund_bond<T: Config>(
+/// Gives `challenge`'s bond back whole (nobody lost: the dispute expired undecided) and
+/// reports it.
+fn refund_bond<T: Config>(
 	job: JobId,
 	replica: u32,
 	challenge: &Challenge<T::AccountId, BalanceOf<T>>,

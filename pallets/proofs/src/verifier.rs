@@ -207,26 +207,12 @@ pub fn may_accept<T: Config>(job: JobId, replica: u32) -> sp_runtime::DispatchRe
 	Ok(())
 }
 
-/// The jobs pallet is done with replica `replica` of `job`.
+/// The jobs pallet is done with replica `replica` of `job`. It calls this after a final
+/// verdict, when the check is decided (a challenge's bond already paid out), or after the
+/// client accepted early, which [`may_accept`] allows only while nothing is under proof (no
+/// executors booked, no bond held): only the check and the tally are left to forget.
 pub fn closed<T: Config>(job: JobId, replica: u32) {
 	let Some(check) = Checks::<T>::take(job, replica) else { return };
-	if let Stage::Reexecution { executors, .. } = &check.stage {
-		// The client accepted the receipt during a re-execution or a dispute: free the
-		// executors; the challenger, who no longer contests anything that matters, gets its
-		// bond back (below).
-		for executor in executors.iter() {
-			let _ =
-				<T::Registry as tessera_primitives::market::ProviderRegistry<_, _>>::job_released(
-					&executor.provider,
-				);
-		}
-	}
-	if let Some(challenge) = &check.challenge {
-		// A decided check's bond was paid out when it was decided.
-		if !matches!(check.stage, Stage::Decided(_)) {
-			disputes::refund_bond::<T>(job, replica, challenge);
-		}
-	}
 	if check.policy == Verification::Replicated {
 		quorum::forget_if_done::<T>(job, check.deadline);
 	}
