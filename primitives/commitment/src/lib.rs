@@ -34,8 +34,8 @@ pub mod seed;
 mod tests;
 
 pub use matrix::{
-	a_tree, b_tree, c_chunk, c_leaf_count, c_tree, commit_inputs, commit_output, dot, encode_chunk,
-	input_commitment, matmul_reference, output_commitment, Dims,
+	a_tree, b_tree, c_chunk, c_leaf_count, c_leaves, c_tree, commit_inputs, commit_output, dot,
+	encode_chunk, input_commitment, matmul_reference, output_commitment, Dims,
 };
 pub use merkle::{depth, leaf_hash, node_hash, verify_path, Domain, MerkleTree};
 pub use opening::{

@@ -133,16 +133,37 @@ pub fn b_tree(d: Dims, b_cols: &[i8]) -> Option<MerkleTree> {
 /// leaf `i * ceil(n/64) + c` is `leaf_hash(C, that index, encode_chunk(chunk c of row i))`.
 /// `None` on a length mismatch or an empty matrix.
 pub fn c_tree(d: Dims, c: &[i32]) -> Option<MerkleTree> {
-	if d.m == 0 || d.n == 0 || c.len() != area(d.m, d.n)? {
+	if d.m == 0 || c.len() != area(d.m, d.n)? {
 		return None;
 	}
-	let leaves = c
-		.chunks_exact(d.n as usize)
-		.flat_map(|row| row.chunks(C_CHUNK as usize))
-		.enumerate()
-		.map(|(index, chunk)| leaf_hash(Domain::C, index as u64, &encode_chunk(chunk)))
-		.collect();
-	MerkleTree::new(leaves)
+	MerkleTree::new(c_leaves(d, 0, c)?)
+}
+
+/// The leaves of [`c_tree`] for whole rows `row0..` of C (`rows` holds a multiple of n values),
+/// so that a worker can hash each part of C as it is computed. `None` if `rows` is not whole
+/// rows, n is zero, or the rows run past m.
+pub fn c_leaves(d: Dims, row0: u32, rows: &[i32]) -> Option<Vec<H256>> {
+	let n = d.n as usize;
+	if n == 0 || !rows.len().is_multiple_of(n) {
+		return None;
+	}
+	let count = u32::try_from(rows.len() / n).ok()?;
+	if row0.checked_add(count)? > d.m {
+		return None;
+	}
+	let first = u64::from(row0).checked_mul(chunks_per_row(d.n))?;
+	let mut payload = Vec::with_capacity(4 * C_CHUNK as usize);
+	Some(
+		rows.chunks_exact(n)
+			.flat_map(|row| row.chunks(C_CHUNK as usize))
+			.enumerate()
+			.map(|(offset, chunk)| {
+				payload.clear();
+				payload.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
+				leaf_hash(Domain::C, first + offset as u64, &payload)
+			})
+			.collect(),
+	)
 }
 
 /// The input commitment of whole matrices: [`input_commitment`] of the roots of

@@ -9,7 +9,7 @@
 
 use crate::{
 	matrix::{
-		a_tree, area, b_tree, c_chunk, c_leaf_count, c_tree, dot, encode_chunk, input_commitment,
+		a_tree, area, b_tree, c_chunk, c_leaf_count, c_leaves, dot, encode_chunk, input_commitment,
 		output_commitment, Dims,
 	},
 	merkle::{leaf_hash, leaf_hash_i8, verify_path, Domain, MerkleTree},
@@ -253,7 +253,21 @@ impl Prover {
 	/// row-major, B column-major), `None` for seed inputs; `c` the computed output, row-major.
 	/// `None` on a length mismatch or an empty matrix. Copies the matrices it opens.
 	pub fn new(d: Dims, inputs: Option<(&[i8], &[i8])>, c: &[i32]) -> Option<Self> {
-		let c_tree = c_tree(d, c)?;
+		Self::from_parts(d, inputs, c.to_vec(), c_leaves(d, 0, c)?)
+	}
+
+	/// As [`Prover::new`], with C moved in rather than copied and the leaves of its tree
+	/// already hashed (by [`c_leaves`], as C was computed). `None` on a length mismatch.
+	pub fn from_parts(
+		d: Dims,
+		inputs: Option<(&[i8], &[i8])>,
+		c: Vec<i32>,
+		leaves: Vec<H256>,
+	) -> Option<Self> {
+		if d.m == 0 || c.len() != area(d.m, d.n)? || leaves.len() as u64 != c_leaf_count(d) {
+			return None;
+		}
+		let c_tree = MerkleTree::new(leaves)?;
 		let inputs = match inputs {
 			Some((a, b_cols)) => Some(ProverInputs {
 				a_tree: a_tree(d, a)?,
@@ -263,7 +277,7 @@ impl Prover {
 			}),
 			None => None,
 		};
-		Some(Self { d, c: c.to_vec(), c_tree, inputs })
+		Some(Self { d, c, c_tree, inputs })
 	}
 
 	/// The output commitment to put in the receipt.

@@ -509,3 +509,27 @@ fn known_answers_multi_chunk() {
 		"92784a322d2c29e4aaf9a94cd0ee71ee610280d53504389ac9c81bfb193a98ac"
 	);
 }
+
+#[test]
+fn leaves_hashed_a_few_rows_at_a_time_make_the_same_tree_and_prover() {
+	let d = Dims { m: 7, n: 130, k: 3 };
+	let (a, b_cols) = seed_matrices(&H256::repeat_byte(3), d);
+	let c = matmul_reference(d, &a, &b_cols);
+	let n = d.n as usize;
+	let mut leaves = Vec::new();
+	for (row0, rows) in [(0u32, 0..2), (2, 2..3), (3, 3..7)] {
+		leaves.extend(c_leaves(d, row0, &c[rows.start * n..rows.end * n]).unwrap());
+	}
+	assert_eq!(leaves.len() as u64, c_leaf_count(d));
+	assert_eq!(MerkleTree::new(leaves.clone()).unwrap().root(), c_tree(d, &c).unwrap().root());
+	let whole = Prover::new(d, Some((&a, &b_cols)), &c).unwrap();
+	let parts = Prover::from_parts(d, Some((&a, &b_cols)), c.clone(), leaves.clone()).unwrap();
+	assert_eq!(parts.output_commitment(), whole.output_commitment());
+	assert_eq!(parts.roots(), whole.roots());
+	assert_eq!(parts.open((6, 129)), whole.open((6, 129)));
+	// Not whole rows, rows past m, or the wrong number of leaves: refused.
+	assert_eq!(c_leaves(d, 0, &c[..n + 1]), None);
+	assert_eq!(c_leaves(d, 6, &c[..2 * n]), None);
+	assert!(Prover::from_parts(d, None, c.clone(), leaves[1..].to_vec()).is_none());
+	assert!(Prover::from_parts(d, None, c[n..].to_vec(), leaves).is_none());
+}

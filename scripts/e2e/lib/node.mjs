@@ -1,7 +1,10 @@
 // Starts a tessera-node for a test and connects @polkadot/api to it.
 //
 // The node runs `--dev --tmp` on ports the OS hands out, so tests never collide with a dev chain
-// a person has running on 9944. Its log goes to logs/<name>.log for post-mortems.
+// a person has running on 9944. Its log goes to logs/<name>.log for post-mortems. A test that
+// stops a node and starts it again on the same chain passes `basePath` (a directory it owns, in
+// place of `--tmp`) and the `rpcPort` and `p2pPort` the first run returned, so the chain, its
+// state and the ws URL stay the same; the second run's log follows the first in the same file.
 
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -34,30 +37,58 @@ export function freePort() {
   });
 }
 
+/** Names of the logs this process has opened: the first open truncates, a later one appends. */
+const openedLogs = new Set();
+
 /**
- * Starts `tessera-node --dev --tmp` and returns { api, rpcUrl, stop }.
- * Rejects if the node exits or its RPC does not answer within `timeoutMs`.
+ * A write stream on logs/<name>.log: truncated the first time this process opens `name`, appended
+ * to after that (so a restarted process's log follows the first run's).
  */
-export async function startDevNode(name, { timeoutMs = 60_000 } = {}) {
+export function logStream(name) {
   mkdirSync(logsDir, { recursive: true });
-  const [rpcPort, p2pPort, promPort] = [await freePort(), await freePort(), await freePort()];
+  const flags = openedLogs.has(name) ? 'a' : 'w';
+  openedLogs.add(name);
+  return createWriteStream(join(logsDir, `${name}.log`), { flags });
+}
+
+/**
+ * Starts `tessera-node --dev --tmp` and returns { api, rpcUrl, rpcPort, p2pPort, basePath, stop }.
+ * Rejects if the node exits or its RPC does not answer within `timeoutMs`.
+ *
+ * Options: `basePath` runs on that directory (`--base-path`) instead of a throw-away one, so the
+ * chain survives a stop; `rpcPort` and `p2pPort` pin the ports instead of taking free ones
+ * (`basePath` is null when the node ran on `--tmp`).
+ */
+export async function startDevNode(name, { timeoutMs = 60_000, basePath = null, rpcPort = null, p2pPort = null } = {}) {
+  mkdirSync(logsDir, { recursive: true });
+  rpcPort ??= await freePort();
+  p2pPort ??= await freePort();
+  const promPort = await freePort();
   const args = [
-    '--dev', '--tmp',
+    '--dev',
+    ...(basePath ? ['--base-path', basePath] : ['--tmp']),
     '--rpc-port', String(rpcPort),
     '--port', String(p2pPort),
     '--prometheus-port', String(promPort),
     '--no-telemetry',
   ];
-  const log = createWriteStream(join(logsDir, `${name}.log`));
+  const log = logStream(name);
   const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
 
   let exited = null;
-  const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    resolve(exited);
-  }));
+  const exitPromise = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited ??= { code, signal };
+      resolve(exited);
+    });
+    // A binary that cannot start emits 'error' and no 'exit'.
+    child.on('error', (error) => {
+      exited ??= { error: error.code === 'ENOENT' ? `${nodeBinary()} does not exist` : error.message };
+      if (child.pid === undefined) resolve(exited);
+    });
+  });
 
   const rpcUrl = `ws://127.0.0.1:${rpcPort}`;
   const deadline = Date.now() + timeoutMs;
@@ -87,7 +118,7 @@ export async function startDevNode(name, { timeoutMs = 60_000 } = {}) {
     }
     log.end();
   }
-  return { api, rpcUrl, rpcPort, stop };
+  return { api, rpcUrl, rpcPort, p2pPort, basePath, stop };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,227 @@
+//! The worker's view of the chain: a subxt client on one node's JSON-RPC, the storage it reads,
+//! the calls it sends and the events it follows. Nothing here encodes a call by hand: subxt
+//! encodes every argument against the metadata the node serves.
+
+pub mod types;
+
+use std::{sync::Arc, time::Duration};
+use subxt::{
+	config::{DefaultExtrinsicParamsBuilder, RpcConfigFor},
+	dynamic,
+	rpcs::{LegacyRpcMethods, RpcClient},
+	utils::{AccountId32, Static, H256},
+	OnlineClient, SubstrateConfig,
+};
+use subxt_signer::sr25519::Keypair;
+use tessera_commitment::{Opening, Roots};
+use tessera_primitives::jobs::{JobId, Receipt};
+use tokio::sync::Mutex;
+use types::*;
+
+/// Any failure talking to the node: connection, RPC, metadata, encoding or decoding.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The client type: polkadot-sdk's standard configuration (AccountId32, MultiSignature,
+/// blake2 hashes, u32 block numbers and the standard transaction extensions), which is ours.
+pub type Client = OnlineClient<SubstrateConfig>;
+
+/// The client at one block: its storage, constants and events.
+pub type AtBlock = subxt::client::ClientAtBlock<
+	SubstrateConfig,
+	subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
+>;
+
+/// A connection to one node, and the key that signs.
+#[derive(Clone)]
+pub struct Chain {
+	client: Client,
+	/// For `system_accountNextIndex`, the one nonce query that counts the transactions already
+	/// in the node's pool: the runtime API subxt uses reads finalized state, which lags.
+	rpc: LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>,
+	signer: Arc<Keypair>,
+	/// Held while a transaction is signed and handed to the node, so that two transactions of
+	/// this key never ask for the same nonce.
+	submitting: Arc<Mutex<()>>,
+}
+
+/// How a sent transaction ended.
+#[derive(Debug)]
+pub enum Outcome {
+	/// In a finalized block, dispatched without error.
+	Success { block: H256 },
+	/// In a finalized block, refused by the runtime (`pallet.Error`), or dropped by the pool.
+	Failed(String),
+}
+
+impl Chain {
+	/// Connects to `url` (`ws://` or `wss://`); plain `ws://` is allowed for any host, since
+	/// providers commonly run the worker next to their own node.
+	pub async fn connect(url: &str, signer: Keypair) -> Result<Self, Error> {
+		let rpc = RpcClient::from_insecure_url(url).await?;
+		let client = Client::from_rpc_client(rpc.clone()).await?;
+		Ok(Self {
+			client,
+			rpc: LegacyRpcMethods::new(rpc),
+			signer: Arc::new(signer),
+			submitting: Arc::new(Mutex::new(())),
+		})
+	}
+
+	/// The underlying subxt client.
+	pub fn client(&self) -> &Client {
+		&self.client
+	}
+
+	/// The account of the signing key.
+	pub fn account(&self) -> AccountId32 {
+		self.signer.public_key().to_account_id()
+	}
+
+	/// The provider a worker key signs for (`providers.workers`), at the newest finalized block.
+	pub async fn provider_of(&self, worker: &AccountId32) -> Result<Option<AccountId32>, Error> {
+		let at = self.client.at_current_block().await?;
+		let addr = dynamic::storage::<(AccountId32,), AccountId32>("Providers", "Workers");
+		Ok(match at.storage().try_fetch(addr, (*worker,)).await? {
+			Some(value) => Some(value.decode()?),
+			None => None,
+		})
+	}
+
+	/// A provider's record (`providers.providers`), at the newest finalized block.
+	pub async fn provider(&self, provider: &AccountId32) -> Result<Option<ProviderView>, Error> {
+		let at = self.client.at_current_block().await?;
+		let addr = dynamic::storage::<(AccountId32,), ProviderView>("Providers", "Providers");
+		Ok(match at.storage().try_fetch(addr, (*provider,)).await? {
+			Some(value) => Some(value.decode()?),
+			None => None,
+		})
+	}
+
+	/// The stake pallet's parameters.
+	pub async fn stake_parameters(&self) -> Result<StakeParametersView, Error> {
+		let at = self.client.at_current_block().await?;
+		let addr = dynamic::storage::<(), StakeParametersView>("Stake", "Parameters");
+		Ok(at.storage().fetch(addr, ()).await?.decode()?)
+	}
+
+	/// A constant of the runtime, e.g. `("Providers", "HeartbeatInterval")`.
+	pub async fn constant_u32(&self, pallet: &str, name: &str) -> Result<u32, Error> {
+		let at = self.client.at_current_block().await?;
+		Ok(at.constants().entry(dynamic::constant::<u32>(pallet, name))?)
+	}
+
+	/// Sends `providers.register` signed by this key (the provider's) and waits until it is
+	/// finalized.
+	pub async fn register(
+		&self,
+		profile: HardwareProfileArg,
+		price_per_unit: u128,
+		max_jobs: u32,
+		endpoint: &str,
+		worker: AccountId32,
+	) -> Result<Outcome, Error> {
+		let call = dynamic::tx(
+			"Providers",
+			"register",
+			(profile, price_per_unit, max_jobs, endpoint.as_bytes().to_vec(), worker),
+		);
+		self.send_and_wait(&call).await
+	}
+
+	/// Sends `stake.bond(value)` signed by this key (the provider's) and waits until it is
+	/// finalized.
+	pub async fn bond(&self, value: u128) -> Result<Outcome, Error> {
+		self.send_and_wait(&dynamic::tx("Stake", "bond", (value,))).await
+	}
+
+	/// `jobs.acknowledge`.
+	pub async fn acknowledge(&self, job: JobId, replica: u32) -> Result<Sent, Error> {
+		self.send(&dynamic::tx("Jobs", "acknowledge", (job, replica))).await
+	}
+
+	/// `jobs.submit_receipt`.
+	pub async fn submit_receipt(
+		&self,
+		job: JobId,
+		replica: u32,
+		receipt: Receipt,
+	) -> Result<Sent, Error> {
+		self.send(&dynamic::tx("Jobs", "submit_receipt", (job, replica, Static(receipt)))).await
+	}
+
+	/// `proofs.respond` with the openings of some of the drawn samples.
+	pub async fn respond(
+		&self,
+		job: JobId,
+		replica: u32,
+		roots: Roots,
+		openings: Vec<(u32, Opening)>,
+	) -> Result<Sent, Error> {
+		let call =
+			dynamic::tx("Proofs", "respond", (job, replica, Static(roots), Static(openings)));
+		self.send(&call).await
+	}
+
+	/// `providers.heartbeat`.
+	pub async fn heartbeat(&self) -> Result<Sent, Error> {
+		self.send(&dynamic::tx("Providers", "heartbeat", ())).await
+	}
+
+	/// Signs `call` and hands it to the node; the returned [`Sent`] follows it to finality.
+	async fn send<C: subxt::tx::Payload>(&self, call: &C) -> Result<Sent, Error> {
+		let _guard = self.submitting.lock().await;
+		let nonce = self.rpc.system_account_next_index(&self.account()).await?;
+		let params = DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new().nonce(nonce).build();
+		let mut tx = self.client.tx().await?;
+		let progress = tx.sign_and_submit_then_watch(call, self.signer.as_ref(), params).await?;
+		Ok(Sent { progress })
+	}
+
+	async fn send_and_wait<C: subxt::tx::Payload>(&self, call: &C) -> Result<Outcome, Error> {
+		Ok(self.send(call).await?.outcome().await)
+	}
+}
+
+/// A transaction the node accepted into its pool.
+pub struct Sent {
+	progress: subxt::tx::TransactionProgress<
+		SubstrateConfig,
+		subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
+	>,
+}
+
+impl Sent {
+	/// Waits (at most five minutes) until the transaction is in a finalized block, and says
+	/// whether the runtime dispatched it without error.
+	pub async fn outcome(self) -> Outcome {
+		let wait = async {
+			let in_block = self.progress.wait_for_finalized().await.map_err(|e| e.to_string())?;
+			let block = in_block.block_hash();
+			match in_block.wait_for_success().await {
+				Ok(_) => Ok(block),
+				Err(e) => Err(e.to_string()),
+			}
+		};
+		match tokio::time::timeout(Duration::from_secs(300), wait).await {
+			Ok(Ok(block)) => Outcome::Success { block },
+			Ok(Err(e)) => Outcome::Failed(e),
+			Err(_) => Outcome::Failed("not finalized within 5 minutes".into()),
+		}
+	}
+}
+
+/// The replicas assigned to `provider` that are not over (`jobs.providerJobs`), at `at`.
+pub async fn provider_jobs(
+	at: &AtBlock,
+	provider: &AccountId32,
+) -> Result<Vec<(JobId, u32)>, Error> {
+	let addr = dynamic::storage::<(AccountId32, JobId), u32>("Jobs", "ProviderJobs");
+	let mut entries = at.storage().iter(addr, (*provider,)).await?;
+	let mut out = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry?;
+		let (_, job) = entry.key()?.decode()?;
+		out.push((job, entry.value().decode()?));
+	}
+	Ok(out)
+}

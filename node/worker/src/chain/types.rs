@@ -1,0 +1,204 @@
+//! What the worker reads from and sends to the chain, as Rust types that subxt decodes and
+//! encodes against the runtime's metadata by field and variant name.
+//!
+//! Only the fields the worker uses are declared: decoding skips the rest, so a runtime upgrade
+//! that adds a field elsewhere does not break a running worker, and one that renames a field it
+//! uses is reported as a decoding error instead of being misread. Calls whose arguments are types
+//! of the shared crates (`Receipt`, `Roots`, `Opening`) send them with `Static`, which encodes
+//! them exactly as the runtime decodes them.
+
+use scale_decode::DecodeAsType;
+use scale_encode::EncodeAsType;
+use subxt::{
+	dynamic::Value,
+	events::DecodeAsEvent,
+	utils::{AccountId32, H256},
+};
+use tessera_commitment::Dims;
+
+/// A job record (`jobs.jobs`).
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct JobView {
+	pub spec: SpecView,
+	pub units: u64,
+	pub replicas: Vec<ReplicaView>,
+}
+
+/// The parts of a job's spec the worker needs.
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct SpecView {
+	pub workload: WorkloadView,
+	pub inputs: InputsView,
+	pub verification: VerificationView,
+	pub deadline: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum WorkloadView {
+	MatMulI8 { m: u32, n: u32, k: u32 },
+	Opaque { program: H256, gpu_seconds: u64 },
+}
+
+impl WorkloadView {
+	/// The matrix dimensions of a `MatMulI8` job.
+	pub fn dims(&self) -> Option<Dims> {
+		match *self {
+			WorkloadView::MatMulI8 { m, n, k } => Some(Dims { m, n, k }),
+			WorkloadView::Opaque { .. } => None,
+		}
+	}
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum InputsView {
+	Content { hash: H256, uri: Vec<u8>, size: u64 },
+	Seed(H256),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum VerificationView {
+	SpotCheck,
+	Attested,
+	Replicated,
+	Optimistic,
+}
+
+/// One provider's run of a job.
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct ReplicaView {
+	pub provider: AccountId32,
+	pub worker: AccountId32,
+	pub price_per_unit: u128,
+	pub state: ReplicaStateView,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum ReplicaStateView {
+	AwaitingAck { until: u32 },
+	Running,
+	Submitted { verdict_at: u32 },
+	Paid { payment: u128, fee: u128 },
+	Failed,
+}
+
+/// The check of a receipt (`proofs.checks`): only its stage matters to the worker.
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct CheckView {
+	pub stage: StageView,
+}
+
+#[derive(Clone, Debug, DecodeAsType)]
+pub enum StageView {
+	Window { until: u32 },
+	Draw { at: u32, audit: bool },
+	Sampling { positions: Vec<(u32, u32)>, answered: u32, respond_by: u32, audit: bool },
+	Quorum,
+	Reexecution { executors: Vec<ExecutorView>, until: u32 },
+	Disputed,
+	Decided(Value),
+}
+
+/// A provider booked to re-execute a challenged receipt.
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct ExecutorView {
+	pub provider: AccountId32,
+	pub worker: AccountId32,
+	pub result: Option<H256>,
+}
+
+/// A provider's record (`providers.providers`).
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct ProviderView {
+	pub profile: ProfileView,
+	pub endpoint: Vec<u8>,
+	pub worker: AccountId32,
+	pub status: StatusView,
+	pub last_heartbeat: Option<u32>,
+	pub heartbeat_deadline: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum StatusView {
+	Online,
+	Offline,
+}
+
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct ProfileView {
+	pub gpu: GpuView,
+}
+
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct GpuView {
+	pub count: u32,
+}
+
+/// The stake pallet's parameters (`stake.parameters`).
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct StakeParametersView {
+	pub min_bond_per_gpu: u128,
+}
+
+/// `providers.register`'s profile argument.
+#[derive(Clone, Debug, EncodeAsType)]
+pub struct HardwareProfileArg {
+	pub gpu: GpuSpecArg,
+	pub cpu_cores: u32,
+	pub ram_mib: u32,
+	pub disk_gib: u32,
+	pub bandwidth_mbps: u32,
+	pub region: RegionArg,
+}
+
+#[derive(Clone, Debug, EncodeAsType)]
+pub struct GpuSpecArg {
+	pub model: Vec<u8>,
+	pub vram_mib: u32,
+	pub count: u32,
+	pub fp16_tflops: u32,
+	pub int8_tops: u32,
+}
+
+/// A region, by the runtime's variant name (also its name on the command line, as in
+/// polkadot.js: `Europe`, `NorthAmerica`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EncodeAsType, clap::ValueEnum)]
+#[value(rename_all = "PascalCase")]
+pub enum RegionArg {
+	NorthAmerica,
+	SouthAmerica,
+	Europe,
+	Africa,
+	MiddleEast,
+	Asia,
+	Oceania,
+}
+
+/// `jobs.Paid`: what a provider earned for a replica.
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct Paid {
+	pub job: u64,
+	pub replica: u32,
+	pub provider: AccountId32,
+	pub payment: u128,
+}
+
+impl DecodeAsEvent for Paid {
+	fn is_event(pallet: &str, event: &str) -> bool {
+		pallet == "Jobs" && event == "Paid"
+	}
+}
+
+/// `jobs.ReplicaFailed`.
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct ReplicaFailed {
+	pub job: u64,
+	pub replica: u32,
+	pub provider: AccountId32,
+	pub reason: Value,
+}
+
+impl DecodeAsEvent for ReplicaFailed {
+	fn is_event(pallet: &str, event: &str) -> bool {
+		pallet == "Jobs" && event == "ReplicaFailed"
+	}
+}

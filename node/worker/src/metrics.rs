@@ -1,0 +1,98 @@
+//! The worker's Prometheus metrics, served at `/metrics`.
+
+use prometheus::{
+	Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+	TextEncoder,
+};
+
+/// Every metric the worker exports.
+#[derive(Clone)]
+pub struct Metrics {
+	registry: Registry,
+	/// Replicas of this provider by their state on chain (`awaiting_ack`, `running`,
+	/// `submitted`), as of the last finalized block.
+	pub jobs: IntGaugeVec,
+	/// Replicas seen to end, by outcome (`paid`, `failed`).
+	pub jobs_finished: IntCounterVec,
+	/// Fraction of C computed, per replica being computed.
+	pub progress: GaugeVec,
+	/// Throughput of the last kernel run, in int8 GOPS (2·m·n·k per second / 10^9).
+	pub gops: Gauge,
+	/// Operations computed (2·m·n·k per job).
+	pub ops: IntCounter,
+	/// Payments received by the provider, in TSR.
+	pub earnings: Gauge,
+	/// Receipts sent.
+	pub receipts: IntCounter,
+	/// Computations resumed from the local store after a restart.
+	pub resumed: IntCounter,
+	/// Transactions sent, by call and outcome (`ok`, `failed`).
+	pub transactions: IntCounterVec,
+	/// Whether the worker is connected to its node (1) or not (0).
+	pub connected: IntGauge,
+	/// Connections made after a lost one.
+	pub reconnects: IntCounter,
+	/// The newest finalized block seen.
+	pub finalized: IntGauge,
+}
+
+impl Metrics {
+	pub fn new() -> Result<Self, prometheus::Error> {
+		let registry = Registry::new_custom(Some("tessera_worker".into()), None)?;
+		let metrics = Metrics {
+			jobs: IntGaugeVec::new(
+				Opts::new("jobs", "Replicas of this provider by state"),
+				&["state"],
+			)?,
+			jobs_finished: IntCounterVec::new(
+				Opts::new("jobs_finished_total", "Replicas seen to end, by outcome"),
+				&["outcome"],
+			)?,
+			progress: GaugeVec::new(
+				Opts::new("job_progress", "Fraction of C computed"),
+				&["job", "replica"],
+			)?,
+			gops: Gauge::new("gops", "Throughput of the last kernel run, int8 GOPS")?,
+			ops: IntCounter::new("ops_total", "Operations computed (2mnk per job)")?,
+			earnings: Gauge::new("earnings_tsr_total", "Payments received by the provider, TSR")?,
+			receipts: IntCounter::new("receipts_submitted_total", "Receipts sent")?,
+			resumed: IntCounter::new(
+				"jobs_resumed_total",
+				"Computations resumed from the local store after a restart",
+			)?,
+			transactions: IntCounterVec::new(
+				Opts::new("transactions_total", "Transactions sent, by call and outcome"),
+				&["call", "outcome"],
+			)?,
+			connected: IntGauge::new("connected", "1 while connected to the node")?,
+			reconnects: IntCounter::new("reconnects_total", "Connections made after a lost one")?,
+			finalized: IntGauge::new("finalized_block", "Newest finalized block seen")?,
+			registry,
+		};
+		let r = &metrics.registry;
+		r.register(Box::new(metrics.jobs.clone()))?;
+		r.register(Box::new(metrics.jobs_finished.clone()))?;
+		r.register(Box::new(metrics.progress.clone()))?;
+		r.register(Box::new(metrics.gops.clone()))?;
+		r.register(Box::new(metrics.ops.clone()))?;
+		r.register(Box::new(metrics.earnings.clone()))?;
+		r.register(Box::new(metrics.receipts.clone()))?;
+		r.register(Box::new(metrics.resumed.clone()))?;
+		r.register(Box::new(metrics.transactions.clone()))?;
+		r.register(Box::new(metrics.connected.clone()))?;
+		r.register(Box::new(metrics.reconnects.clone()))?;
+		r.register(Box::new(metrics.finalized.clone()))?;
+		Ok(metrics)
+	}
+
+	/// The exposition text.
+	pub fn render(&self) -> String {
+		let mut out = Vec::new();
+		// Encoding our own registry into a Vec cannot fail but for a bug in the crate; an
+		// empty page is then the honest answer.
+		if TextEncoder::new().encode(&self.registry.gather(), &mut out).is_err() {
+			out.clear();
+		}
+		String::from_utf8(out).unwrap_or_default()
+	}
+}
