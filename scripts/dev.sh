@@ -3,7 +3,8 @@
 #   - tessera-node --dev on ws://127.0.0.1:9944 (one validator, Alice; dev accounts funded;
 #     state in a temp dir; its log in $DEV_DIR/node.log);
 #   - Eve registered and bonded as a provider through `tessera-worker register` and `bond`
-#     (one declared GPU, 0.01 TSR per unit), with Ferdie's key as her worker key;
+#     (one declared GPU, int8 throughput measured on the CPU backend, 0.01 TSR per unit), with
+#     Ferdie's key as her worker key;
 #   - tessera-worker computing on the CPU backend, serving outputs, /metrics and /health on
 #     http://127.0.0.1:9955, its store in $DEV_DIR/worker.
 # Post a job from polkadot.js Apps (https://polkadot.js.org/apps/?rpc=ws://127.0.0.1:9944):
@@ -44,7 +45,7 @@ done
 step "registering Eve as a provider (worker key: Ferdie) and bonding her stake"
 "$WORKER" register --node "$NODE_URL" --provider-key //Eve --worker //Ferdie \
 	--endpoint http://127.0.0.1:9955 --price 0.01 --max-jobs 2 --region Europe \
-	--gpu-model "Tessera dev worker (CPU backend)" --vram-mib 16384 --gpus 1 --int8-tops 0
+	--gpu-model "Tessera dev worker (CPU backend)" --vram-mib 16384 --gpus 1 --fp16-tflops 1
 "$WORKER" bond --node "$NODE_URL" --provider-key //Eve
 
 step "tessera-worker on http://127.0.0.1:9955 (Ctrl-C stops the worker and the node)"

@@ -10,11 +10,12 @@ use std::{
 	sync::{atomic::Ordering, Arc},
 	time::Duration,
 };
-use subxt::utils::AccountId32;
+use subxt::utils::{AccountId32, Static};
 use subxt_signer::{sr25519::Keypair, SecretUri};
+use tessera_primitives::market::Region;
 use tessera_worker::{
 	chain::{
-		types::{GpuSpecArg, HardwareProfileArg, RegionArg},
+		types::{GpuSpecArg, HardwareProfileArg},
 		Chain, Outcome,
 	},
 	engine::{self, Worker},
@@ -122,9 +123,10 @@ struct RegisterArgs {
 	/// Jobs run at once.
 	#[arg(long, default_value_t = 1)]
 	max_jobs: u32,
-	/// Where the host is: `Europe`, `NorthAmerica`, `SouthAmerica`, `Asia`, ... (any case).
-	#[arg(long, value_enum, ignore_case = true)]
-	region: RegionArg,
+	/// Where the host is, as the runtime names it: `Europe`, `NorthAmerica`, `SouthAmerica`,
+	/// `Africa`, `MiddleEast`, `Asia`, `Oceania` (any case).
+	#[arg(long, value_parser = parse_region)]
+	region: Region,
 	/// GPU model; detected with `nvidia-smi` if not given.
 	#[arg(long)]
 	gpu_model: Option<String>,
@@ -134,11 +136,12 @@ struct RegisterArgs {
 	/// Number of GPUs; detected if not given.
 	#[arg(long)]
 	gpus: Option<u32>,
-	/// int8 TOPS per GPU; measured with the worker's backend if not given.
+	/// int8 TOPS per GPU; measured with the worker's backend if not given (rounded, at least 1).
 	#[arg(long)]
 	int8_tops: Option<u32>,
-	/// fp16 TFLOPS per GPU (not measured by the worker).
-	#[arg(long, default_value_t = 0)]
+	/// fp16 TFLOPS per GPU, from the GPU's specification: the worker runs no fp16 kernel to
+	/// measure it, and the chain refuses 0.
+	#[arg(long)]
 	fp16_tflops: u32,
 	/// CPU threads offered; detected if not given.
 	#[arg(long)]
@@ -219,6 +222,14 @@ fn load_key(uri: Option<&str>, file: Option<&PathBuf>) -> Result<Keypair, Error>
 	};
 	let uri = SecretUri::from_str(&text).map_err(|e| format!("bad secret URI: {e}"))?;
 	Ok(Keypair::from_uri(&uri).map_err(|e| format!("bad key: {e}"))?)
+}
+
+/// A region by its runtime name, in any case.
+fn parse_region(text: &str) -> Result<Region, String> {
+	Region::ALL.into_iter().find(|r| format!("{r:?}").eq_ignore_ascii_case(text)).ok_or_else(|| {
+		let names: Vec<String> = Region::ALL.iter().map(|r| format!("{r:?}")).collect();
+		format!("unknown region {text}; one of {}", names.join(", "))
+	})
 }
 
 /// TSR as a decimal string (up to 12 decimals) to planck.
@@ -362,8 +373,10 @@ async fn register(args: RegisterArgs) -> Result<(), Error> {
 			let tops =
 				tokio::task::spawn_blocking(move || profile::measure_int8_tops(backend.as_ref()))
 					.await?;
-			println!("measured int8 throughput: {tops:.2} TOPS");
-			tops as u32
+			// Whole TOPS on chain, which refuses 0: a CPU's fraction of a TOPS counts as 1.
+			let declared = (tops.round() as u32).max(u32::from(tops > 0.0));
+			println!("measured int8 throughput: {tops:.2} TOPS; declaring {declared}");
+			declared
 		},
 	};
 	let profile = HardwareProfileArg {
@@ -378,7 +391,7 @@ async fn register(args: RegisterArgs) -> Result<(), Error> {
 		ram_mib: args.ram_mib.or_else(profile::ram_mib).unwrap_or(0),
 		disk_gib: args.disk_gib,
 		bandwidth_mbps: args.bandwidth_mbps,
-		region: args.region,
+		region: Static(args.region),
 	};
 	println!(
 		"registering {}: {} x {} ({} MiB, {} int8 TOPS, {} fp16 TFLOPS each), {} cores, {} MiB RAM, \
@@ -393,7 +406,7 @@ async fn register(args: RegisterArgs) -> Result<(), Error> {
 		profile.ram_mib,
 		profile.disk_gib,
 		profile.bandwidth_mbps,
-		profile.region
+		profile.region.0
 	);
 	let chain = Chain::connect(&args.provider.node.node, key).await?;
 	let price = parse_tsr(&args.price)?;
@@ -423,6 +436,14 @@ async fn bond(args: BondArgs) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn regions_parse_by_their_runtime_names_in_any_case() {
+		assert_eq!(parse_region("Europe"), Ok(Region::Europe));
+		assert_eq!(parse_region("northamerica"), Ok(Region::NorthAmerica));
+		assert_eq!(parse_region("MIDDLEEAST"), Ok(Region::MiddleEast));
+		assert!(parse_region("Mars").unwrap_err().contains("Oceania"));
+	}
 
 	#[test]
 	fn tsr_amounts_parse_to_planck() {

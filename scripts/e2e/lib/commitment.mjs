@@ -20,6 +20,8 @@ export const C_CHUNK = 64;
 const MASK64 = (1n << 64n) - 1n;
 const GAMMA = 0x9E3779B97F4A7C15n;
 const ZERO_HASH = new Uint8Array(32);
+const TAG_A = 0x41; // 'A'
+const TAG_B = 0x42; // 'B'
 const TAG_C = 0x43; // 'C'
 const TAG_NODE = 0x4e; // 'N'
 
@@ -143,6 +145,25 @@ function merkleLevels(leaves) {
   return levels;
 }
 
+/**
+ * Root of the tree over `count` lines of `len` int8 each (rows of A, columns of B): leaf i is
+ * H(tag || i as u64 LE || the line's bytes).
+ */
+function linesRoot(tag, lines, count, len) {
+  if (lines.length !== count * len) throw new Error(`linesRoot: ${lines.length} elements, not ${count} x ${len}`);
+  const bytes = new Uint8Array(lines.buffer, lines.byteOffset, lines.byteLength);
+  const leaves = [];
+  for (let i = 0; i < count; i++) leaves.push(H(new Uint8Array([tag]), u64le(i), bytes.subarray(i * len, (i + 1) * len)));
+  const levels = merkleLevels(leaves);
+  return levels[levels.length - 1][0];
+}
+
+/** H("tessera/inputs/v1" || m || n || k || A root || B root): a `Content` MatMulI8 job's `hash`. */
+export function inputCommitment({ m, n, k }, a, bCols) {
+  return u8aToHex(H(stringToU8a('tessera/inputs/v1'), u32le(m), u32le(n), u32le(k),
+    linesRoot(TAG_A, a, m, k), linesRoot(TAG_B, bCols, n, k)));
+}
+
 /** H("tessera/output/v1" || m || n || k || C root), dimensions as u32 LE. */
 export function outputCommitment({ m, n, k }, cRoot) {
   const root = typeof cRoot === 'string' ? hexToU8a(cRoot) : cRoot;
@@ -263,6 +284,9 @@ export function selfTest() {
   expectEqual('column 0 of B (3x5x7)', Array.from(bCols.subarray(0, 7)), [85, 105, -110, 29, -9, -90, 3]);
   const a16 = seedMatrices(seed, { m: 3, n: 5, k: 16 }).a;
   expectEqual('row 0 of A when k = 16, first 8', Array.from(a16.subarray(0, 8)), [-7, 101, -97, 71, 84, 112, -76, 127]);
+  expectEqual('A root (3x5x7)', u8aToHex(linesRoot(TAG_A, a, d.m, d.k)), '0x6eeea292a06e725915ea24860df0fc4c408a8d78062e15b0e9363683210f5d7e');
+  expectEqual('B root (3x5x7)', u8aToHex(linesRoot(TAG_B, bCols, d.n, d.k)), '0xfeac246564f77a57b4b9d0505b8b6fba854597f345a249ce5ffb22d65075ccd2');
+  expectEqual('input commitment (3x5x7)', inputCommitment(d, a, bCols), '0x15d11c2db592e9807f78817187cc17ca634c37da26e5e96ab9506934cec3c383');
   const c = matmul(d, a, bCols);
   expectEqual('C (3x5x7)', Array.from(c),
     [11675, 20519, -7539, 7042, 13040, 20906, -17194, 23577, 1008, 3411, 7400, 56, -6900, -3209, -3325]);
@@ -276,6 +300,7 @@ export function selfTest() {
 
   const d2 = { m: 2, n: 130, k: 9 };
   const s2 = seedMatrices(seed, d2);
+  expectEqual('input commitment (2x130x9)', inputCommitment(d2, s2.a, s2.bCols), '0xe724dc70a6065a17d6a58137f2c03d0beac2173f804a05b38aed9b3a2ff7722e');
   const p2 = buildProver(d2, matmul(d2, s2.a, s2.bCols));
   expectEqual('output commitment (2x130x9)', p2.outputCommitment, '0x92784a322d2c29e4aaf9a94cd0ee71ee610280d53504389ac9c81bfb193a98ac');
   // The last, 2-element chunk of a row and its path (6 leaves padded to 8: depth 3).

@@ -12,9 +12,10 @@ use scale_encode::EncodeAsType;
 use subxt::{
 	dynamic::Value,
 	events::DecodeAsEvent,
-	utils::{AccountId32, H256},
+	utils::{AccountId32, Static, H256},
 };
 use tessera_commitment::Dims;
+use tessera_primitives::market::Region;
 
 /// A job record (`jobs.jobs`).
 #[derive(Clone, Debug, DecodeAsType)]
@@ -147,7 +148,8 @@ pub struct HardwareProfileArg {
 	pub ram_mib: u32,
 	pub disk_gib: u32,
 	pub bandwidth_mbps: u32,
-	pub region: RegionArg,
+	/// Sent as the runtime's own type, which this crate shares.
+	pub region: Static<Region>,
 }
 
 #[derive(Clone, Debug, EncodeAsType)]
@@ -157,20 +159,6 @@ pub struct GpuSpecArg {
 	pub count: u32,
 	pub fp16_tflops: u32,
 	pub int8_tops: u32,
-}
-
-/// A region, by the runtime's variant name (also its name on the command line, as in
-/// polkadot.js: `Europe`, `NorthAmerica`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EncodeAsType, clap::ValueEnum)]
-#[value(rename_all = "PascalCase")]
-pub enum RegionArg {
-	NorthAmerica,
-	SouthAmerica,
-	Europe,
-	Africa,
-	MiddleEast,
-	Asia,
-	Oceania,
 }
 
 /// `jobs.Paid`: what a provider earned for a replica.
