@@ -16,7 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$TESSERA_ROOT/scripts/setup.sh"
 use_clippy_as_compiler
-step "cargo build --release --workspace (first run: ~25 minutes on 2 cores)"
+step "cargo build --release --workspace (first run: ~20 minutes on 2 cores)"
 (cd "$TESSERA_ROOT" && cargo build --release --workspace --locked)
 
 WORKER="$CARGO_TARGET_DIR/release/tessera-worker"

@@ -19,6 +19,7 @@ use crate::{
 	metrics::Metrics,
 	store::{unix_now, Meta, Store},
 };
+use codec::Encode;
 use std::{
 	collections::{HashMap, HashSet},
 	sync::{atomic::AtomicBool, Arc, Mutex},
@@ -26,7 +27,7 @@ use std::{
 };
 use subxt::{dynamic, utils::AccountId32};
 use subxt_signer::sr25519::Keypair;
-use tessera_commitment::{Dims, Prover, H256};
+use tessera_commitment::{Dims, Opening, Prover, H256};
 use tessera_primitives::jobs::Receipt;
 use tokio::sync::watch;
 
@@ -58,10 +59,14 @@ enum Stage {
 	Computing,
 	/// C computed and committed to.
 	Done(Arc<Prover>),
-	/// Cannot be done (bad inputs, kernel or store failure; the error is in the log): the
-	/// replica is left to time out rather than acknowledged or answered wrongly.
-	Failed,
+	/// Failed at that moment (bad or unreachable inputs, kernel or store failure; the error is
+	/// in the log). Tried again after [`RETRY_AFTER`] while the chain still asks for the
+	/// replica; never acknowledged or answered with a result it does not have.
+	Failed(Instant),
 }
+
+/// How long after a failure a replica's preparation is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// What the worker shares between its loop, its jobs and its HTTP server; survives reconnects.
 pub struct Worker {
@@ -278,58 +283,20 @@ async fn on_block(worker: &Arc<Worker>, chain: &Chain, number: u32) -> Result<()
 		)
 		.await?
 		.decode()?;
-	heartbeat(worker, chain, &at, &info, number).await?;
-
+	// Each replica, and the heartbeat, on its own: one that cannot be handled (an undecodable
+	// record, a refused transaction) must not hold up the others.
+	if let Err(e) = heartbeat(worker, chain, &at, &info, number).await {
+		tracing::warn!("heartbeat: {e}");
+	}
 	let assigned = chain::provider_jobs(&at, &provider).await?;
 	let mut counts: HashMap<&str, i64> = HashMap::new();
 	let mut live = HashSet::new();
 	for (job, replica) in assigned {
-		let record = storage
-			.fetch(dynamic::storage::<(u64,), JobView>("Jobs", "Jobs"), (job,))
-			.await?
-			.decode()?;
-		let Some(slot) = record.replicas.get(replica as usize) else { continue };
-		if slot.worker != worker.account {
-			worker.say_once(format!("job {job}/{replica} is assigned to another worker key"));
-			continue;
-		}
 		live.insert((job, replica));
-		let state = match slot.state {
-			ReplicaStateView::AwaitingAck { .. } => "awaiting_ack",
-			ReplicaStateView::Running => "running",
-			ReplicaStateView::Submitted { .. } => "submitted",
-			ReplicaStateView::Paid { .. } | ReplicaStateView::Failed => continue,
-		};
-		*counts.entry(state).or_default() += 1;
-		let Some(d) = runnable(worker, job, replica, &record) else { continue };
-		ensure_started(worker, job, replica, d, &record.spec.inputs);
-		let stage = worker.stage((job, replica));
-		match slot.state {
-			ReplicaStateView::AwaitingAck { .. } => {
-				if matches!(stage, Some(Stage::Computing | Stage::Done(_))) {
-					acknowledge(worker, chain, job, replica, number).await?;
-				}
-			},
-			ReplicaStateView::Running => {
-				if let Some(Stage::Done(prover)) = stage {
-					submit_receipt(worker, chain, &info, &record, job, replica, &prover, number)
-						.await?;
-				}
-			},
-			ReplicaStateView::Submitted { .. } => {
-				if let Some(Stage::Done(prover)) = stage {
-					let check = storage
-						.try_fetch(
-							dynamic::storage::<(u64, u32), CheckView>("Proofs", "Checks"),
-							(job, replica),
-						)
-						.await?;
-					if let Some(check) = check.map(|c| c.decode()).transpose()? {
-						respond(worker, chain, job, replica, &check, &prover, number).await?;
-					}
-				}
-			},
-			_ => {},
+		match on_replica(worker, chain, &at, &provider, &info, job, replica, number).await {
+			Ok(Some(state)) => *counts.entry(state).or_default() += 1,
+			Ok(None) => {},
+			Err(e) => tracing::warn!("job {job}/{replica}: {e}"),
 		}
 	}
 	for state in ["awaiting_ack", "running", "submitted"] {
@@ -341,11 +308,74 @@ async fn on_block(worker: &Arc<Worker>, chain: &Chain, number: u32) -> Result<()
 	}
 	forget_ended(worker, &live);
 	if number.is_multiple_of(100) {
-		if let Ok(n @ 1..) = worker.store.prune(worker.config.keep_outputs) {
-			tracing::info!("removed the outputs of {n} replicas that ended long ago");
+		// Also replicas that ended while the worker was down: their outputs' retention starts
+		// now.
+		if let Ok(metas) = worker.store.list() {
+			for meta in metas.iter().filter(|m| !live.contains(&(m.job, m.replica))) {
+				mark_ended(worker, meta.job, meta.replica);
+			}
+		}
+		match worker.store.prune(worker.config.keep_outputs) {
+			Ok(0) => {},
+			Ok(n) => tracing::info!("removed the outputs of {n} replicas that ended long ago"),
+			Err(e) => tracing::warn!("local store: pruning failed: {e}"),
 		}
 	}
 	Ok(())
+}
+
+/// Does what one replica's state asks for; returns the state's metric label.
+#[allow(clippy::too_many_arguments)]
+async fn on_replica(
+	worker: &Arc<Worker>,
+	chain: &Chain,
+	at: &chain::AtBlock,
+	provider: &AccountId32,
+	info: &ProviderView,
+	job: u64,
+	replica: u32,
+	number: u32,
+) -> Result<Option<&'static str>, chain::Error> {
+	let storage = at.storage();
+	let record = storage
+		.fetch(dynamic::storage::<(u64,), JobView>("Jobs", "Jobs"), (job,))
+		.await?
+		.decode()?;
+	let Some(slot) = record.replicas.get(replica as usize) else { return Ok(None) };
+	// The chain lets the provider's current worker key act for every replica of the provider,
+	// whatever key was registered when it was assigned.
+	if slot.provider != *provider {
+		return Ok(None);
+	}
+	let state = match slot.state {
+		ReplicaStateView::AwaitingAck { .. } => "awaiting_ack",
+		ReplicaStateView::Running => "running",
+		ReplicaStateView::Submitted { .. } => "submitted",
+		ReplicaStateView::Paid { .. } | ReplicaStateView::Failed => return Ok(None),
+	};
+	let Some(d) = runnable(worker, job, replica, &record) else { return Ok(Some(state)) };
+	ensure_started(worker, job, replica, d, &record.spec.inputs);
+	match (&slot.state, worker.stage((job, replica))) {
+		(ReplicaStateView::AwaitingAck { .. }, Some(Stage::Computing | Stage::Done(_))) => {
+			acknowledge(worker, chain, job, replica, number).await?
+		},
+		(ReplicaStateView::Running, Some(Stage::Done(prover))) => {
+			submit_receipt(worker, chain, info, &record, job, replica, &prover, number).await?
+		},
+		(ReplicaStateView::Submitted { .. }, Some(Stage::Done(prover))) => {
+			let check = storage
+				.try_fetch(
+					dynamic::storage::<(u64, u32), CheckView>("Proofs", "Checks"),
+					(job, replica),
+				)
+				.await?;
+			if let Some(check) = check.map(|c| c.decode()).transpose()? {
+				respond(worker, chain, job, replica, &check, &prover, number).await?;
+			}
+		},
+		_ => {},
+	}
+	Ok(Some(state))
 }
 
 /// The dimensions of a job this worker can run, or `None` (said once in the log) if it cannot:
@@ -359,6 +389,19 @@ fn runnable(worker: &Worker, job: u64, replica: u32, record: &JobView) -> Option
 	if record.spec.verification == VerificationView::Attested {
 		worker.say_once(format!("job {job}/{replica}: attested jobs need an enclave; not run"));
 		return None;
+	}
+	// A job whose matrices do not fit would abort the process on allocation, again at every
+	// restart: it is declined instead (every dimension may be up to 2^20 on chain).
+	let need = inputs::memory_needed(d);
+	if let Some(free) = crate::profile::available_ram_bytes() {
+		if need > free {
+			worker.say_once(format!(
+				"job {job}/{replica}: needs about {} MiB of memory, {} MiB available; not run",
+				need >> 20,
+				free >> 20
+			));
+			return None;
+		}
 	}
 	Some(d)
 }
@@ -400,8 +443,10 @@ fn ensure_started(worker: &Arc<Worker>, job: u64, replica: u32, d: Dims, inputs:
 	let key = (job, replica);
 	{
 		let Ok(mut stages) = worker.stages.lock() else { return };
-		if stages.contains_key(&key) {
-			return;
+		match stages.get(&key) {
+			None => {},
+			Some(Stage::Failed(at)) if at.elapsed() >= RETRY_AFTER => {},
+			Some(_) => return,
 		}
 		stages.insert(key, Stage::Preparing);
 	}
@@ -412,7 +457,7 @@ fn ensure_started(worker: &Arc<Worker>, job: u64, replica: u32, d: Dims, inputs:
 			Ok(prover) => Stage::Done(prover),
 			Err(e) => {
 				tracing::error!("job {job}/{replica}: {e}");
-				Stage::Failed
+				Stage::Failed(Instant::now())
 			},
 		};
 		let _ =
@@ -450,6 +495,11 @@ async fn prepare_and_compute(
 	};
 	let threads = worker.config.threads;
 	let matrices = match inputs {
+		// All of C is in the store (a restart, perhaps mid spot-check): the prover of a seed job
+		// needs no inputs, so none are derived.
+		InputsView::Seed(_) if meta.rows_done == d.m && meta.output_commitment.is_some() => {
+			Matrices { a: Vec::new(), b_cols: Vec::new() }
+		},
 		InputsView::Seed(seed) => {
 			let seed = h256(seed);
 			tokio::task::spawn_blocking(move || inputs::from_seed(&seed, d, threads))
@@ -537,9 +587,19 @@ fn compute_and_prove(
 	let prover = Prover::from_parts(d, inputs, done.c, done.c_leaves)
 		.ok_or("the output does not fit the job")?;
 	let commitment = prover.output_commitment();
-	if meta.output_commitment.is_none() {
-		meta.output_commitment = Some(hex::encode(commitment.0));
-		worker.store.save(meta).map_err(|e| e.to_string())?;
+	match &meta.output_commitment {
+		None => {
+			meta.output_commitment = Some(hex::encode(commitment.0));
+			worker.store.save(meta).map_err(|e| e.to_string())?;
+		},
+		// The receipt may already carry the stored commitment: openings of another C would be
+		// fraud. A store that no longer reproduces it is damaged, and nothing is answered.
+		Some(stored) if *stored != hex::encode(commitment.0) => {
+			return Err(format!(
+				"the stored output no longer matches its commitment 0x{stored}: the store is damaged"
+			))
+		},
+		Some(_) => {},
 	}
 	tracing::info!(
 		"job {job}/{replica}: computed in {:.2} s ({:.2} s in the kernel), output {commitment:?}",
@@ -568,9 +628,11 @@ async fn acknowledge(
 	if !may_send(actions.ack_sent_at, number) {
 		return Ok(());
 	}
-	let sent = chain.acknowledge(job, replica).await?;
+	// Recorded before sending: a kill in between delays the acknowledgement by RESEND_AFTER
+	// blocks instead of sending it twice.
 	actions.ack_sent_at = Some(number);
 	worker.store.save_actions(job, replica, &actions)?;
+	let sent = chain.acknowledge(job, replica).await?;
 	tracing::info!("job {job}/{replica}: acknowledged");
 	track(worker, "acknowledge", sent);
 	Ok(())
@@ -602,9 +664,10 @@ async fn submit_receipt(
 		used_units: record.units,
 		enclave_signature: None,
 	};
-	let sent = chain.submit_receipt(job, replica, receipt).await?;
+	// Recorded before sending, as the acknowledgement is.
 	actions.receipt_sent_at = Some(number);
 	worker.store.save_actions(job, replica, &actions)?;
+	let sent = chain.submit_receipt(job, replica, receipt).await?;
 	worker.metrics.receipts.inc();
 	tracing::info!("job {job}/{replica}: receipt sent");
 	track(worker, "submit_receipt", sent);
@@ -642,14 +705,40 @@ async fn respond(
 		return Ok(());
 	}
 	let count = openings.len();
-	let sent = chain.respond(job, replica, prover.roots(), openings).await?;
+	for batch in batches(openings) {
+		let sent = chain.respond(job, replica, prover.roots(), batch).await?;
+		track(worker, "respond", sent);
+	}
 	if let Ok(mut r) = worker.responded.lock() {
 		r.insert((job, replica), number);
 	}
 	let what = if *audit { "audit" } else { "spot-check" };
 	tracing::info!("job {job}/{replica}: opened {count} samples of the {what}");
-	track(worker, "respond", sent);
 	Ok(())
+}
+
+/// Most bytes of openings in one `proofs.respond`: well inside a block's length, so a job with a
+/// long k (each opening of a content job carries a row of A and a column of B) is answered in
+/// several calls, which the chain accepts, rather than in one it cannot include.
+const RESPONSE_BYTES: usize = 1 << 20;
+
+/// Splits openings into consecutive batches of at most [`RESPONSE_BYTES`] (at least one opening
+/// each).
+fn batches(openings: Vec<(u32, Opening)>) -> Vec<Vec<(u32, Opening)>> {
+	let mut out: Vec<Vec<(u32, Opening)>> = Vec::new();
+	let mut size = 0;
+	for opening in openings {
+		let bytes = opening.encoded_size();
+		match out.last_mut() {
+			Some(batch) if size + bytes <= RESPONSE_BYTES => batch.push(opening),
+			_ => {
+				out.push(vec![opening]);
+				size = 0;
+			},
+		}
+		size += bytes;
+	}
+	out
 }
 
 /// Logs and counts how a sent transaction ends, without holding up the loop.
@@ -669,6 +758,20 @@ fn track(worker: &Worker, call: &'static str, sent: chain::Sent) {
 	});
 }
 
+/// Starts the retention period of a replica's output, once.
+fn mark_ended(worker: &Worker, job: u64, replica: u32) {
+	let marked = worker.store.load_actions(job, replica).and_then(|mut actions| {
+		if actions.finished_at.is_none() {
+			actions.finished_at = Some(unix_now());
+			worker.store.save_actions(job, replica, &actions)?;
+		}
+		Ok(())
+	});
+	if let Err(e) = marked {
+		tracing::warn!("job {job}/{replica}: local store: {e}");
+	}
+}
+
 /// Drops the in-memory state of replicas that left the provider's list, and starts their
 /// outputs' retention period.
 fn forget_ended(worker: &Worker, live: &HashSet<(u64, u32)>) {
@@ -677,12 +780,7 @@ fn forget_ended(worker: &Worker, live: &HashSet<(u64, u32)>) {
 		Err(_) => return,
 	};
 	for (job, replica) in ended {
-		if let Ok(mut actions) = worker.store.load_actions(job, replica) {
-			if actions.finished_at.is_none() {
-				actions.finished_at = Some(unix_now());
-				let _ = worker.store.save_actions(job, replica, &actions);
-			}
-		}
+		mark_ended(worker, job, replica);
 		if let Ok(mut stages) = worker.stages.lock() {
 			// A computation still running keeps its entry until it ends; it is forgotten at the
 			// next block.
@@ -699,6 +797,27 @@ fn forget_ended(worker: &Worker, live: &HashSet<(u64, u32)>) {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn openings_are_sent_in_batches_that_fit_a_block() {
+		use tessera_commitment::seed_matrices;
+		let d = Dims { m: 2, n: 2, k: 300_000 };
+		let (a, b_cols) = seed_matrices(&H256::repeat_byte(1), d);
+		let c = vec![0; 4];
+		let prover = Prover::new(d, Some((&a, &b_cols)), &c).unwrap();
+		let openings: Vec<(u32, Opening)> =
+			(0..8).map(|s| (s, prover.open((s % 2, s / 4)).unwrap())).collect();
+		// Each opening carries 600 kB of inputs: one per call.
+		let split = batches(openings.clone());
+		assert_eq!(split.len(), 8);
+		assert!(split.iter().all(|b| b.len() == 1 && b.encoded_size() <= RESPONSE_BYTES + 8));
+		let small = Dims { m: 2, n: 2, k: 3 };
+		let (a, b_cols) = seed_matrices(&H256::repeat_byte(1), small);
+		let prover = Prover::new(small, Some((&a, &b_cols)), &c).unwrap();
+		let few: Vec<(u32, Opening)> = (0..8).map(|s| (s, prover.open((0, 1)).unwrap())).collect();
+		assert_eq!(batches(few.clone()), vec![few]);
+		assert!(batches(Vec::new()).is_empty());
+	}
 
 	#[test]
 	fn a_transaction_is_sent_again_only_after_the_resend_delay() {

@@ -7,13 +7,12 @@
 
 use crate::engine::Worker;
 use bytes::Bytes;
-use futures::{channel::mpsc, SinkExt};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
 use hyper::{
 	body::Frame, server::conn::http1, service::service_fn, Method, Request, Response, StatusCode,
 };
-use hyper_util::rt::TokioIo;
-use std::{convert::Infallible, io::Read, net::SocketAddr, sync::Arc};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::{convert::Infallible, io::Read, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, sync::watch};
 
 type Body = BoxBody<Bytes, std::io::Error>;
@@ -44,9 +43,13 @@ pub async fn serve(
 				let worker = worker.clone();
 				async move { Ok::<_, Infallible>(route(&worker, req, peer)) }
 			});
-			if let Err(e) =
-				http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
-			{
+			// A client that never finishes its request headers does not hold a connection.
+			let served = http1::Builder::new()
+				.timer(TokioTimer::new())
+				.header_read_timeout(Duration::from_secs(30))
+				.serve_connection(TokioIo::new(stream), service)
+				.await;
+			if let Err(e) = served {
 				tracing::debug!("http: connection from {peer}: {e}");
 			}
 		});
@@ -89,28 +92,32 @@ fn route(worker: &Worker, req: Request<hyper::body::Incoming>, peer: SocketAddr)
 fn output(worker: &Worker, job: u64, replica: u32, peer: SocketAddr) -> Response<Body> {
 	let computed = matches!(worker.store.load(job, replica), Ok(Some(meta)) if meta.output_commitment.is_some());
 	let file = computed.then(|| std::fs::File::open(worker.store.output_path(job, replica)));
-	let Some(Ok(mut file)) = file else {
+	let Some(Ok(file)) = file else {
 		return full(StatusCode::NOT_FOUND, "text/plain", "no computed output for this replica\n");
 	};
 	let length = file.metadata().map(|m| m.len()).unwrap_or(0);
 	tracing::info!("job {job}/{replica}: serving the output ({length} bytes) to {peer}");
-	let (mut tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(4);
-	tokio::task::spawn_blocking(move || {
-		let mut buf = vec![0u8; READ_CHUNK];
-		loop {
-			let frame = match file.read(&mut buf) {
-				Ok(0) => return,
-				Ok(n) => Ok(Frame::data(Bytes::copy_from_slice(&buf[..n]))),
-				Err(e) => Err(e),
-			};
-			let failed = frame.is_err();
-			// The client went away: stop reading.
-			if futures::executor::block_on(tx.send(frame)).is_err() || failed {
-				return;
-			}
+	// One blocking read per chunk, none held while the client is slow to take it.
+	let file = Arc::new(std::sync::Mutex::new(file));
+	let chunks = futures::stream::unfold(Some(file), |file| async move {
+		let file = file?;
+		let reader = file.clone();
+		let read = tokio::task::spawn_blocking(move || {
+			let mut buf = vec![0u8; READ_CHUNK];
+			let mut file = reader.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+			let n = file.read(&mut buf)?;
+			buf.truncate(n);
+			Ok::<_, std::io::Error>(buf)
+		})
+		.await
+		.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+		match read {
+			Ok(buf) if buf.is_empty() => None,
+			Ok(buf) => Some((Ok(Frame::data(Bytes::from(buf))), Some(file))),
+			Err(e) => Some((Err(e), None)),
 		}
 	});
-	let mut response = Response::new(BodyExt::boxed(StreamBody::new(rx)));
+	let mut response = Response::new(BodyExt::boxed(StreamBody::new(chunks)));
 	let headers = response.headers_mut();
 	if let Ok(value) = "application/octet-stream".parse() {
 		headers.insert(hyper::header::CONTENT_TYPE, value);

@@ -57,6 +57,14 @@ impl fmt::Display for InputsError {
 
 impl std::error::Error for InputsError {}
 
+/// Bytes the worker holds at its peak for a job: A and B twice (the matrices, and the
+/// prover's or the download's copy), C as int32, the tree over C (about one byte per element),
+/// and 64 MiB for chunks and buffers.
+pub fn memory_needed(d: Dims) -> u64 {
+	let (m, n, k) = (u64::from(d.m), u64::from(d.n), u64::from(d.k));
+	2 * (m * k + n * k) + 5 * m * n + (64 << 20)
+}
+
 fn area(rows: u32, cols: u32) -> Result<usize, InputsError> {
 	usize::try_from(u64::from(rows) * u64::from(cols)).map_err(|_| InputsError::TooLarge)
 }
@@ -134,7 +142,8 @@ pub async fn download(uri: &str, size: u64, timeout: Duration) -> Result<Vec<u8>
 		if response.status() != hyper::StatusCode::OK {
 			return Err(InputsError::Status(response.status().as_u16()));
 		}
-		let capacity = usize::try_from(size).map_err(|_| InputsError::TooLarge)?;
+		// Grown as data arrives, so that a size the server never sends allocates nothing.
+		let capacity = usize::try_from(size.min(64 << 20)).map_err(|_| InputsError::TooLarge)?;
 		let mut body = response.into_body();
 		let mut out = Vec::with_capacity(capacity);
 		while let Some(frame) = body.frame().await {
@@ -183,6 +192,15 @@ mod tests {
 				);
 			}
 		}
+	}
+
+	#[test]
+	fn memory_needed_counts_inputs_output_and_tree() {
+		let d = Dims { m: 8192, n: 8192, k: 8192 };
+		// 2 x 128 MiB of inputs, 5 x 64 Mi for C and its tree, 64 MiB of buffers.
+		assert_eq!(memory_needed(d) >> 20, 256 + 320 + 64);
+		let huge = Dims { m: 1 << 20, n: 1, k: 1 << 20 };
+		assert!(memory_needed(huge) > 1 << 40);
 	}
 
 	#[test]

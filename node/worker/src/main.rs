@@ -199,8 +199,9 @@ fn main() -> ExitCode {
 			Command::Bond(args) => bond(args).await,
 		}
 	});
-	// Computations stop between chunks on shutdown; give the one in flight a moment to save.
-	runtime.shutdown_timeout(Duration::from_secs(10));
+	// Computations stop between chunks on shutdown; the chunk in flight (about 2^37
+	// multiply-adds, under a second on a CPU) gets a minute to finish and be saved.
+	runtime.shutdown_timeout(Duration::from_secs(60));
 	match result {
 		Ok(()) => ExitCode::SUCCESS,
 		Err(e) => {

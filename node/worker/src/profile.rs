@@ -41,6 +41,14 @@ pub fn ram_mib() -> Option<u32> {
 	u32::try_from(kib / 1024).ok()
 }
 
+/// Memory available to new allocations now, in bytes (`MemAvailable` in `/proc/meminfo`).
+pub fn available_ram_bytes() -> Option<u64> {
+	let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+	let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+	let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+	kib.checked_mul(1024)
+}
+
 /// CPU threads available to the worker.
 pub fn cpu_cores() -> u32 {
 	std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)

@@ -195,8 +195,11 @@ impl Store {
 				continue;
 			};
 			if let (Ok(job), Ok(replica)) = (job.parse(), replica.parse()) {
-				if let Some(meta) = self.load(job, replica)? {
-					out.push(meta);
+				// A record that cannot be read is skipped, not a reason to list nothing.
+				match self.load(job, replica) {
+					Ok(Some(meta)) => out.push(meta),
+					Ok(None) => {},
+					Err(e) => tracing::warn!("local store: {job}-{replica}: {e}"),
 				}
 			}
 		}
