@@ -211,33 +211,47 @@ async fn follow(
 		}
 		worker.metrics.finalized.set(number as i64);
 		worker.set_health(|h| h.finalized = Some(number as u32));
+		let at = chain.client().at_block(number).await?;
+		let provider = match on_block(worker, chain, &at, number as u32).await {
+			Ok(provider) => provider,
+			Err(e) => {
+				// A failed read is retried at the next block; a lost connection shows up in
+				// the block stream.
+				tracing::warn!("block {number}: {e}");
+				None
+			},
+		};
 		// Events of every block since the last one seen on this connection (a subscription may
 		// skip blocks finalized together).
-		let from = last_events.map_or(number, |l| l + 1);
-		for n in from..=number {
-			if let Err(e) = earnings(worker, chain, n).await {
-				tracing::debug!("events of block {n}: {e}");
+		if let Some(provider) = provider {
+			for n in last_events.map_or(number, |l| l + 1)..=number {
+				let events = if n == number {
+					earnings(worker, &at, &provider).await
+				} else {
+					match chain.client().at_block(n).await {
+						Ok(older) => earnings(worker, &older, &provider).await,
+						Err(e) => Err(e.into()),
+					}
+				};
+				if let Err(e) = events {
+					tracing::debug!("events of block {n}: {e}");
+				}
 			}
 		}
 		last_events = Some(number);
-		if let Err(e) = on_block(worker, chain, number as u32).await {
-			// A failed read is retried at the next block; a lost connection shows up in the
-			// block stream.
-			tracing::warn!("block {number}: {e}");
-		}
 	}
 }
 
-/// Counts the provider's payments and failures in block `n`.
-async fn earnings(worker: &Worker, chain: &Chain, n: u64) -> Result<(), chain::Error> {
-	let Some(provider) = worker.health.lock().ok().and_then(|h| h.provider.clone()) else {
-		return Ok(());
-	};
-	let at = chain.client().at_block(n).await?;
+/// Counts the provider's payments and failures in a block.
+async fn earnings(
+	worker: &Worker,
+	at: &chain::AtBlock,
+	provider: &AccountId32,
+) -> Result<(), chain::Error> {
 	let events = at.events().fetch().await?;
 	for paid in events.find::<Paid>() {
 		let paid = paid?;
-		if paid.provider.to_string() == provider {
+		if paid.provider == *provider {
 			worker.metrics.earnings.add(paid.payment as f64 / UNIT);
 			worker.metrics.jobs_finished.with_label_values(&["paid"]).inc();
 			tracing::info!(
@@ -250,7 +264,7 @@ async fn earnings(worker: &Worker, chain: &Chain, n: u64) -> Result<(), chain::E
 	}
 	for failed in events.find::<ReplicaFailed>() {
 		let failed = failed?;
-		if failed.provider.to_string() == provider {
+		if failed.provider == *provider {
 			worker.metrics.jobs_finished.with_label_values(&["failed"]).inc();
 			tracing::warn!("job {}/{}: failed ({})", failed.job, failed.replica, failed.reason);
 		}
@@ -258,42 +272,34 @@ async fn earnings(worker: &Worker, chain: &Chain, n: u64) -> Result<(), chain::E
 	Ok(())
 }
 
-/// Everything the worker does at a finalized block.
-async fn on_block(worker: &Arc<Worker>, chain: &Chain, number: u32) -> Result<(), chain::Error> {
-	let at = chain.client().at_block(u64::from(number)).await?;
-	let storage = at.storage();
-	let provider = storage
-		.try_fetch(
-			dynamic::storage::<(AccountId32,), AccountId32>("Providers", "Workers"),
-			(worker.account,),
-		)
-		.await?;
-	let Some(provider) = provider.map(|v| v.decode()).transpose()? else {
+/// Everything the worker does at a finalized block; returns the provider it works for, once
+/// it is registered.
+async fn on_block(
+	worker: &Arc<Worker>,
+	chain: &Chain,
+	at: &chain::AtBlock,
+	number: u32,
+) -> Result<Option<AccountId32>, chain::Error> {
+	let Some(provider) = chain::provider_of(at, &worker.account).await? else {
 		worker.say_once(format!(
 			"worker key {} is not registered to a provider yet (`tessera-worker register`)",
 			worker.account
 		));
-		return Ok(());
+		return Ok(None);
 	};
 	worker.set_health(|h| h.provider = Some(provider.to_string()));
-	let info = storage
-		.fetch(
-			dynamic::storage::<(AccountId32,), ProviderView>("Providers", "Providers"),
-			(provider,),
-		)
-		.await?
-		.decode()?;
+	let info = chain::provider(at, &provider).await?.ok_or("the provider's record is missing")?;
 	// Each replica, and the heartbeat, on its own: one that cannot be handled (an undecodable
 	// record, a refused transaction) must not hold up the others.
-	if let Err(e) = heartbeat(worker, chain, &at, &info, number).await {
+	if let Err(e) = heartbeat(worker, chain, at, &info, number).await {
 		tracing::warn!("heartbeat: {e}");
 	}
-	let assigned = chain::provider_jobs(&at, &provider).await?;
+	let assigned = chain::provider_jobs(at, &provider).await?;
 	let mut counts: HashMap<&str, i64> = HashMap::new();
 	let mut live = HashSet::new();
 	for (job, replica) in assigned {
 		live.insert((job, replica));
-		match on_replica(worker, chain, &at, &provider, &info, job, replica, number).await {
+		match on_replica(worker, chain, at, &provider, &info, job, replica, number).await {
 			Ok(Some(state)) => *counts.entry(state).or_default() += 1,
 			Ok(None) => {},
 			Err(e) => tracing::warn!("job {job}/{replica}: {e}"),
@@ -321,7 +327,7 @@ async fn on_block(worker: &Arc<Worker>, chain: &Chain, number: u32) -> Result<()
 			Err(e) => tracing::warn!("local store: pruning failed: {e}"),
 		}
 	}
-	Ok(())
+	Ok(Some(provider))
 }
 
 /// Does what one replica's state asks for; returns the state's metric label.
@@ -336,11 +342,7 @@ async fn on_replica(
 	replica: u32,
 	number: u32,
 ) -> Result<Option<&'static str>, chain::Error> {
-	let storage = at.storage();
-	let record = storage
-		.fetch(dynamic::storage::<(u64,), JobView>("Jobs", "Jobs"), (job,))
-		.await?
-		.decode()?;
+	let record = chain::job(at, job).await?;
 	let Some(slot) = record.replicas.get(replica as usize) else { return Ok(None) };
 	// The chain lets the provider's current worker key act for every replica of the provider,
 	// whatever key was registered when it was assigned.
@@ -363,13 +365,7 @@ async fn on_replica(
 			submit_receipt(worker, chain, info, &record, job, replica, &prover, number).await?
 		},
 		(ReplicaStateView::Submitted { .. }, Some(Stage::Done(prover))) => {
-			let check = storage
-				.try_fetch(
-					dynamic::storage::<(u64, u32), CheckView>("Proofs", "Checks"),
-					(job, replica),
-				)
-				.await?;
-			if let Some(check) = check.map(|c| c.decode()).transpose()? {
+			if let Some(check) = chain::check(at, job, replica).await? {
 				respond(worker, chain, job, replica, &check, &prover, number).await?;
 			}
 		},

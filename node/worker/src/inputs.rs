@@ -98,12 +98,8 @@ pub fn from_seed(seed: &H256, d: Dims, threads: usize) -> Result<Matrices, Input
 /// Splits a downloaded file (A row-major, then B column-major) and checks it against the
 /// job's input commitment.
 pub fn from_content(d: Dims, bytes: &[u8], commitment: &H256) -> Result<Matrices, InputsError> {
+	check_size(d, bytes.len() as u64)?;
 	let a_len = area(d.m, d.k)?;
-	let b_len = area(d.n, d.k)?;
-	let expected = (a_len + b_len) as u64;
-	if bytes.len() as u64 != expected {
-		return Err(InputsError::Shape { expected, declared: bytes.len() as u64 });
-	}
 	let as_i8 = |b: &[u8]| b.iter().map(|x| *x as i8).collect::<Vec<i8>>();
 	let matrices = Matrices { a: as_i8(&bytes[..a_len]), b_cols: as_i8(&bytes[a_len..]) };
 	let got = commit_inputs(d, &matrices.a, &matrices.b_cols).ok_or(InputsError::TooLarge)?;

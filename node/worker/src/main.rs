@@ -15,6 +15,7 @@ use subxt_signer::{sr25519::Keypair, SecretUri};
 use tessera_primitives::market::Region;
 use tessera_worker::{
 	chain::{
+		self,
 		types::{GpuSpecArg, HardwareProfileArg},
 		Chain, Outcome,
 	},
@@ -424,9 +425,11 @@ async fn bond(args: BondArgs) -> Result<(), Error> {
 	let amount = match args.amount {
 		Some(amount) => parse_tsr(&amount)?,
 		None => {
-			let info =
-				chain.provider(&chain.account()).await?.ok_or("register the provider first")?;
-			let per_gpu = chain.stake_parameters().await?.min_bond_per_gpu;
+			let at = chain.client().at_current_block().await?;
+			let info = chain::provider(&at, &chain.account())
+				.await?
+				.ok_or("register the provider first")?;
+			let per_gpu = chain::stake_parameters(&at).await?.min_bond_per_gpu;
 			per_gpu.checked_mul(u128::from(info.profile.gpu.count)).ok_or("bond overflows")?.max(1)
 		},
 	};

@@ -1,8 +1,8 @@
 //! The worker's Prometheus metrics, served at `/metrics`.
 
 use prometheus::{
-	Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-	TextEncoder,
+	core::Collector, Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+	Opts, Registry, TextEncoder,
 };
 
 /// Every metric the worker exports.
@@ -39,50 +39,66 @@ pub struct Metrics {
 impl Metrics {
 	pub fn new() -> Result<Self, prometheus::Error> {
 		let registry = Registry::new_custom(Some("tessera_worker".into()), None)?;
-		let metrics = Metrics {
-			jobs: IntGaugeVec::new(
-				Opts::new("jobs", "Replicas of this provider by state"),
-				&["state"],
+		// Each metric is registered as it is made.
+		fn add<M: Collector + Clone + 'static>(
+			r: &Registry,
+			metric: M,
+		) -> Result<M, prometheus::Error> {
+			r.register(Box::new(metric.clone()))?;
+			Ok(metric)
+		}
+		let r = &registry;
+		Ok(Metrics {
+			jobs: add(
+				r,
+				IntGaugeVec::new(
+					Opts::new("jobs", "Replicas of this provider by state"),
+					&["state"],
+				)?,
 			)?,
-			jobs_finished: IntCounterVec::new(
-				Opts::new("jobs_finished_total", "Replicas seen to end, by outcome"),
-				&["outcome"],
+			jobs_finished: add(
+				r,
+				IntCounterVec::new(
+					Opts::new("jobs_finished_total", "Replicas seen to end, by outcome"),
+					&["outcome"],
+				)?,
 			)?,
-			progress: GaugeVec::new(
-				Opts::new("job_progress", "Fraction of C computed"),
-				&["job", "replica"],
+			progress: add(
+				r,
+				GaugeVec::new(
+					Opts::new("job_progress", "Fraction of C computed"),
+					&["job", "replica"],
+				)?,
 			)?,
-			gops: Gauge::new("gops", "Throughput of the last kernel run, int8 GOPS")?,
-			ops: IntCounter::new("ops_total", "Operations computed (2mnk per job)")?,
-			earnings: Gauge::new("earnings_tsr_total", "Payments received by the provider, TSR")?,
-			receipts: IntCounter::new("receipts_submitted_total", "Receipts sent")?,
-			resumed: IntCounter::new(
-				"jobs_resumed_total",
-				"Computations resumed from the local store after a restart",
+			gops: add(r, Gauge::new("gops", "Throughput of the last kernel run, int8 GOPS")?)?,
+			ops: add(r, IntCounter::new("ops_total", "Operations computed (2mnk per job)")?)?,
+			earnings: add(
+				r,
+				Gauge::new("earnings_tsr_total", "Payments received by the provider, TSR")?,
 			)?,
-			transactions: IntCounterVec::new(
-				Opts::new("transactions_total", "Transactions sent, by call and outcome"),
-				&["call", "outcome"],
+			receipts: add(r, IntCounter::new("receipts_submitted_total", "Receipts sent")?)?,
+			resumed: add(
+				r,
+				IntCounter::new(
+					"jobs_resumed_total",
+					"Computations resumed from the local store after a restart",
+				)?,
 			)?,
-			connected: IntGauge::new("connected", "1 while connected to the node")?,
-			reconnects: IntCounter::new("reconnects_total", "Connections made after a lost one")?,
-			finalized: IntGauge::new("finalized_block", "Newest finalized block seen")?,
+			transactions: add(
+				r,
+				IntCounterVec::new(
+					Opts::new("transactions_total", "Transactions sent, by call and outcome"),
+					&["call", "outcome"],
+				)?,
+			)?,
+			connected: add(r, IntGauge::new("connected", "1 while connected to the node")?)?,
+			reconnects: add(
+				r,
+				IntCounter::new("reconnects_total", "Connections made after a lost one")?,
+			)?,
+			finalized: add(r, IntGauge::new("finalized_block", "Newest finalized block seen")?)?,
 			registry,
-		};
-		let r = &metrics.registry;
-		r.register(Box::new(metrics.jobs.clone()))?;
-		r.register(Box::new(metrics.jobs_finished.clone()))?;
-		r.register(Box::new(metrics.progress.clone()))?;
-		r.register(Box::new(metrics.gops.clone()))?;
-		r.register(Box::new(metrics.ops.clone()))?;
-		r.register(Box::new(metrics.earnings.clone()))?;
-		r.register(Box::new(metrics.receipts.clone()))?;
-		r.register(Box::new(metrics.resumed.clone()))?;
-		r.register(Box::new(metrics.transactions.clone()))?;
-		r.register(Box::new(metrics.connected.clone()))?;
-		r.register(Box::new(metrics.reconnects.clone()))?;
-		r.register(Box::new(metrics.finalized.clone()))?;
-		Ok(metrics)
+		})
 	}
 
 	/// The exposition text.

@@ -33,20 +33,21 @@ pub fn parse_nvidia_smi(text: &str) -> Vec<Gpu> {
 		.collect()
 }
 
-/// Host memory in MiB, from `/proc/meminfo`.
-pub fn ram_mib() -> Option<u32> {
+/// A field of `/proc/meminfo`, in KiB.
+fn meminfo_kib(field: &str) -> Option<u64> {
 	let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-	let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-	let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-	u32::try_from(kib / 1024).ok()
+	let line = text.lines().find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
+	line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Memory available to new allocations now, in bytes (`MemAvailable` in `/proc/meminfo`).
+/// Host memory in MiB.
+pub fn ram_mib() -> Option<u32> {
+	u32::try_from(meminfo_kib("MemTotal")? / 1024).ok()
+}
+
+/// Memory available to new allocations now, in bytes.
 pub fn available_ram_bytes() -> Option<u64> {
-	let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-	let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-	let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-	kib.checked_mul(1024)
+	meminfo_kib("MemAvailable")?.checked_mul(1024)
 }
 
 /// CPU threads available to the worker.

@@ -89,46 +89,37 @@ impl Store {
 
 	/// The record of a replica, if there is one.
 	pub fn load(&self, job: u64, replica: u32) -> io::Result<Option<Meta>> {
-		match fs::read(self.dir(job, replica).join("meta.json")) {
-			Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(io::Error::other),
-			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-			Err(e) => Err(e),
-		}
+		read_optional(&self.dir(job, replica).join("meta.json"))?
+			.map(|bytes| serde_json::from_slice(&bytes).map_err(io::Error::other))
+			.transpose()
 	}
 
 	/// Replaces the record of a replica atomically.
 	pub fn save(&self, meta: &Meta) -> io::Result<()> {
-		self.replace(meta.job, meta.replica, "meta.json", meta)
+		self.replace(meta.job, meta.replica, "meta.json", &json(meta)?)
 	}
 
 	/// What was sent for a replica (nothing if there is no record).
 	pub fn load_actions(&self, job: u64, replica: u32) -> io::Result<Actions> {
-		match fs::read(self.dir(job, replica).join("actions.json")) {
-			Ok(bytes) => serde_json::from_slice(&bytes).map_err(io::Error::other),
-			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Actions::default()),
-			Err(e) => Err(e),
+		match read_optional(&self.dir(job, replica).join("actions.json"))? {
+			Some(bytes) => serde_json::from_slice(&bytes).map_err(io::Error::other),
+			None => Ok(Actions::default()),
 		}
 	}
 
 	/// Replaces what was sent for a replica atomically.
 	pub fn save_actions(&self, job: u64, replica: u32, actions: &Actions) -> io::Result<()> {
-		self.replace(job, replica, "actions.json", actions)
+		self.replace(job, replica, "actions.json", &json(actions)?)
 	}
 
 	/// Writes `name` in a replica's directory: a temporary file, synced, renamed over the old
 	/// one, and the directory synced.
-	fn replace(
-		&self,
-		job: u64,
-		replica: u32,
-		name: &str,
-		value: &impl Serialize,
-	) -> io::Result<()> {
+	fn replace(&self, job: u64, replica: u32, name: &str, bytes: &[u8]) -> io::Result<()> {
 		let dir = self.dir(job, replica);
 		fs::create_dir_all(&dir)?;
 		let tmp = dir.join(format!("{name}.tmp"));
 		let mut file = File::create(&tmp)?;
-		file.write_all(&serde_json::to_vec_pretty(value).map_err(io::Error::other)?)?;
+		file.write_all(bytes)?;
 		file.sync_all()?;
 		fs::rename(&tmp, dir.join(name))?;
 		File::open(&dir)?.sync_all()
@@ -168,22 +159,12 @@ impl Store {
 
 	/// Keeps downloaded inputs.
 	pub fn save_inputs(&self, meta: &Meta, bytes: &[u8]) -> io::Result<()> {
-		let dir = self.dir(meta.job, meta.replica);
-		fs::create_dir_all(&dir)?;
-		let tmp = dir.join("inputs.bin.tmp");
-		let mut file = File::create(&tmp)?;
-		file.write_all(bytes)?;
-		file.sync_all()?;
-		fs::rename(tmp, dir.join("inputs.bin"))
+		self.replace(meta.job, meta.replica, "inputs.bin", bytes)
 	}
 
 	/// Downloaded inputs kept earlier, if any.
 	pub fn load_inputs(&self, job: u64, replica: u32) -> io::Result<Option<Vec<u8>>> {
-		match fs::read(self.dir(job, replica).join("inputs.bin")) {
-			Ok(bytes) => Ok(Some(bytes)),
-			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-			Err(e) => Err(e),
-		}
+		read_optional(&self.dir(job, replica).join("inputs.bin"))
 	}
 
 	/// Every record in the store.
@@ -219,6 +200,20 @@ impl Store {
 		}
 		Ok(removed)
 	}
+}
+
+/// A file's bytes, or `None` if it does not exist.
+fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
+	match fs::read(path) {
+		Ok(bytes) => Ok(Some(bytes)),
+		Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+		Err(e) => Err(e),
+	}
+}
+
+/// A record as `meta.json` and `actions.json` hold it.
+fn json(value: &impl Serialize) -> io::Result<Vec<u8>> {
+	serde_json::to_vec_pretty(value).map_err(io::Error::other)
 }
 
 /// Seconds since the Unix epoch.

@@ -77,39 +77,6 @@ impl Chain {
 		self.signer.public_key().to_account_id()
 	}
 
-	/// The provider a worker key signs for (`providers.workers`), at the newest finalized block.
-	pub async fn provider_of(&self, worker: &AccountId32) -> Result<Option<AccountId32>, Error> {
-		let at = self.client.at_current_block().await?;
-		let addr = dynamic::storage::<(AccountId32,), AccountId32>("Providers", "Workers");
-		Ok(match at.storage().try_fetch(addr, (*worker,)).await? {
-			Some(value) => Some(value.decode()?),
-			None => None,
-		})
-	}
-
-	/// A provider's record (`providers.providers`), at the newest finalized block.
-	pub async fn provider(&self, provider: &AccountId32) -> Result<Option<ProviderView>, Error> {
-		let at = self.client.at_current_block().await?;
-		let addr = dynamic::storage::<(AccountId32,), ProviderView>("Providers", "Providers");
-		Ok(match at.storage().try_fetch(addr, (*provider,)).await? {
-			Some(value) => Some(value.decode()?),
-			None => None,
-		})
-	}
-
-	/// The stake pallet's parameters.
-	pub async fn stake_parameters(&self) -> Result<StakeParametersView, Error> {
-		let at = self.client.at_current_block().await?;
-		let addr = dynamic::storage::<(), StakeParametersView>("Stake", "Parameters");
-		Ok(at.storage().fetch(addr, ()).await?.decode()?)
-	}
-
-	/// A constant of the runtime, e.g. `("Providers", "HeartbeatInterval")`.
-	pub async fn constant_u32(&self, pallet: &str, name: &str) -> Result<u32, Error> {
-		let at = self.client.at_current_block().await?;
-		Ok(at.constants().entry(dynamic::constant::<u32>(pallet, name))?)
-	}
-
 	/// Sends `providers.register` signed by this key (the provider's) and waits until it is
 	/// finalized.
 	pub async fn register(
@@ -208,6 +175,36 @@ impl Sent {
 			Err(_) => Outcome::Failed("not finalized within 5 minutes".into()),
 		}
 	}
+}
+
+/// The provider a worker key signs for (`providers.workers`).
+pub async fn provider_of(at: &AtBlock, worker: &AccountId32) -> Result<Option<AccountId32>, Error> {
+	let addr = dynamic::storage::<(AccountId32,), AccountId32>("Providers", "Workers");
+	Ok(at.storage().try_fetch(addr, (*worker,)).await?.map(|v| v.decode()).transpose()?)
+}
+
+/// A provider's record (`providers.providers`).
+pub async fn provider(at: &AtBlock, provider: &AccountId32) -> Result<Option<ProviderView>, Error> {
+	let addr = dynamic::storage::<(AccountId32,), ProviderView>("Providers", "Providers");
+	Ok(at.storage().try_fetch(addr, (*provider,)).await?.map(|v| v.decode()).transpose()?)
+}
+
+/// The stake pallet's parameters (`stake.parameters`).
+pub async fn stake_parameters(at: &AtBlock) -> Result<StakeParametersView, Error> {
+	let addr = dynamic::storage::<(), StakeParametersView>("Stake", "Parameters");
+	Ok(at.storage().fetch(addr, ()).await?.decode()?)
+}
+
+/// A job's record (`jobs.jobs`).
+pub async fn job(at: &AtBlock, job: JobId) -> Result<JobView, Error> {
+	let addr = dynamic::storage::<(JobId,), JobView>("Jobs", "Jobs");
+	Ok(at.storage().fetch(addr, (job,)).await?.decode()?)
+}
+
+/// The check of a replica's receipt (`proofs.checks`), while there is one.
+pub async fn check(at: &AtBlock, job: JobId, replica: u32) -> Result<Option<CheckView>, Error> {
+	let addr = dynamic::storage::<(JobId, u32), CheckView>("Proofs", "Checks");
+	Ok(at.storage().try_fetch(addr, (job, replica)).await?.map(|v| v.decode()).transpose()?)
 }
 
 /// The replicas assigned to `provider` that are not over (`jobs.providerJobs`), at `at`.
