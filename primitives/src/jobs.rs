@@ -4,7 +4,7 @@
 //! The jobs pallet stores these types as they are, the runtime API returns them, and the worker
 //! reads them from the chain, so all three agree on one definition.
 
-use crate::market::{Requirements, SlashReason};
+use crate::market::{Capabilities, Needs, Requirements, SlashReason};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{sr25519, ConstU32, H256};
@@ -33,6 +33,13 @@ pub const OPS_PER_UNIT: u128 = 1_000_000_000_000;
 /// `u128` and every matrix addressable by the worker.
 pub const MAX_MATRIX_DIM: u32 = 1 << 20;
 
+/// Largest `k` of a `MatMulI8` job with content inputs. Each spot-check sample of such a job
+/// opens a row of A and a column of B, `k` bytes each, so this bounds one sample's opening to
+/// 128 KiB whatever the job pays (seed inputs are derived by the chain and not opened).
+pub const MAX_OPENED_K: u32 = 1 << 16;
+
+const MIB: u64 = 1 << 20;
+
 /// What is computed.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
@@ -60,6 +67,42 @@ impl Workload {
 				u64::try_from(ops.div_ceil(OPS_PER_UNIT)).ok()
 			},
 			Workload::Opaque { gpu_seconds, .. } => (gpu_seconds > 0).then_some(gpu_seconds),
+		}
+	}
+
+	/// Operations of a `MatMulI8` (2mnk), `None` for an opaque workload.
+	pub fn ops(&self) -> Option<u128> {
+		match *self {
+			Workload::MatMulI8 { m, n, k } => {
+				Some(2u128 * u128::from(m) * u128::from(n) * u128::from(k))
+			},
+			Workload::Opaque { .. } => None,
+		}
+	}
+
+	/// Bytes of the input file of a `MatMulI8` with content inputs: A (m x k) then B (k x n),
+	/// one byte an element (`docs/protocol.md`). `None` for an opaque workload, whose inputs
+	/// are whatever its program reads.
+	pub fn input_size(&self) -> Option<u64> {
+		match *self {
+			Workload::MatMulI8 { m, n, k } => {
+				Some(u64::from(m).saturating_add(u64::from(n)).saturating_mul(u64::from(k)))
+			},
+			Workload::Opaque { .. } => None,
+		}
+	}
+
+	/// Host memory the worker needs for a `MatMulI8`, in MiB rounded up: the inputs, and C at
+	/// four bytes an element. 0 for an opaque workload (the client states its needs in its
+	/// requirements).
+	pub fn memory_mib(&self) -> u32 {
+		match *self {
+			Workload::MatMulI8 { m, n, .. } => {
+				let output = u64::from(m).saturating_mul(u64::from(n)).saturating_mul(4);
+				let bytes = self.input_size().unwrap_or(0).saturating_add(output);
+				u32::try_from(bytes.div_ceil(MIB)).unwrap_or(u32::MAX)
+			},
+			Workload::Opaque { .. } => 0,
 		}
 	}
 
@@ -128,6 +171,58 @@ pub struct JobSpec<Balance, BlockNumber> {
 	pub deadline: BlockNumber,
 }
 
+impl<Balance, BlockNumber: Copy + Default> JobSpec<Balance, BlockNumber> {
+	/// What a provider must offer to run this job, given `window_ms` milliseconds between its
+	/// acknowledgement and the deadline, and the `collateral` it would set aside:
+	///
+	/// - memory for the job's data ([`Workload::memory_mib`]);
+	/// - for a `MatMulI8`, int8 throughput over all its GPUs that does the job's operations in
+	///   the window (TOPS, rounded up); for an opaque job, enough GPUs that its GPU-seconds fit
+	///   in the window;
+	/// - the capability of the workload's kind, and an enclave for attested jobs, whose
+	///   attestation must last to the deadline.
+	///
+	/// A window of 0 ms asks for the impossible, so nobody is matched.
+	pub fn needs<B>(&self, window_ms: u64, collateral: B) -> Needs<B, BlockNumber> {
+		let mut requirements = self.requirements.clone();
+		let mut total_int8_tops = 0u64;
+		match self.workload {
+			Workload::MatMulI8 { .. } => {
+				// ops / (10^12 ops/s per TOPS x window in s), rounded up.
+				let ops = self.workload.ops().unwrap_or(0);
+				let per_tops = OPS_PER_UNIT.saturating_mul(u128::from(window_ms)) / 1_000;
+				total_int8_tops = if per_tops == 0 {
+					u64::MAX
+				} else {
+					u64::try_from(ops.div_ceil(per_tops)).unwrap_or(u64::MAX)
+				};
+			},
+			Workload::Opaque { gpu_seconds, .. } => {
+				let gpus = if window_ms == 0 {
+					u32::MAX
+				} else {
+					let needed = u128::from(gpu_seconds).saturating_mul(1_000);
+					u32::try_from(needed.div_ceil(u128::from(window_ms))).unwrap_or(u32::MAX)
+				};
+				requirements.min_gpus = requirements.min_gpus.max(gpus);
+			},
+		}
+		let capabilities = Capabilities {
+			matmul_i8: matches!(self.workload, Workload::MatMulI8 { .. }),
+			opaque: matches!(self.workload, Workload::Opaque { .. }),
+			enclave: self.requirements.attestation,
+		};
+		Needs {
+			requirements,
+			memory_mib: self.workload.memory_mib(),
+			total_int8_tops,
+			capabilities,
+			attested_through: self.deadline,
+			collateral,
+		}
+	}
+}
+
 /// What a provider's worker reports when it has run a job.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
@@ -184,6 +279,52 @@ mod tests {
 		for bad in [&b""[..], b"https://", b"ftp://x", b"http://a b", b"example.org"] {
 			assert!(!is_http_url(bad));
 		}
+	}
+
+	fn spec(workload: Workload, attestation: bool) -> JobSpec<u128, u32> {
+		JobSpec {
+			workload,
+			inputs: Inputs::Seed(H256::zero()),
+			requirements: Requirements { attestation, min_gpus: 1, ..Default::default() },
+			max_price_per_unit: 1,
+			replicas: 1,
+			verification: Verification::Optimistic,
+			deadline: 100,
+		}
+	}
+
+	#[test]
+	fn matmul_needs_memory_throughput_and_its_capability() {
+		// The job of the report: 2^20 x 2^20 x 1 needs 4 TiB for C.
+		let huge = Workload::MatMulI8 { m: 1 << 20, n: 1 << 20, k: 1 };
+		assert_eq!(huge.input_size(), Some(2 << 20));
+		assert_eq!(huge.memory_mib(), 4 * (1 << 20) + 2);
+		// 8192^3: 1.1e12 operations; in 0.1 s that is 11 TOPS rounded up, in 10 s 1.
+		let job = spec(Workload::MatMulI8 { m: 8192, n: 8192, k: 8192 }, false);
+		assert_eq!(job.needs(10_000, 0u128).total_int8_tops, 1);
+		let needs = job.needs(100, 7u128);
+		assert_eq!(needs.total_int8_tops, 11);
+		assert_eq!(needs.memory_mib, 384);
+		assert_eq!(needs.collateral, 7);
+		assert_eq!(needs.attested_through, 100);
+		assert_eq!(needs.capabilities, Capabilities { matmul_i8: true, ..Default::default() });
+		assert_eq!(job.needs(0, 0u128).total_int8_tops, u64::MAX);
+	}
+
+	#[test]
+	fn opaque_needs_enough_gpus_for_its_seconds() {
+		let job = spec(Workload::Opaque { program: H256::zero(), gpu_seconds: 3_600 }, true);
+		// One hour of GPU time in 10 minutes: 6 GPUs.
+		let needs = job.needs(600_000, 0u128);
+		assert_eq!(needs.requirements.min_gpus, 6);
+		assert_eq!(needs.memory_mib, 0);
+		assert_eq!(
+			needs.capabilities,
+			Capabilities { opaque: true, enclave: true, matmul_i8: false }
+		);
+		assert!(Capabilities { opaque: true, enclave: true, matmul_i8: true }
+			.covers(&needs.capabilities));
+		assert!(!Capabilities { opaque: true, ..Default::default() }.covers(&needs.capabilities));
 	}
 
 	#[test]
@@ -244,6 +385,12 @@ pub trait Verifier<AccountId, Balance, BlockNumber> {
 	/// client): the verifier may forget it.
 	fn closed(job: JobId, replica: u32);
 
+	/// The receipt's provider was proven to have cheated on another job and banned, so this
+	/// receipt will never be paid and its replica was failed: the verifier ends whatever it had
+	/// started for it (a challenger gets its bond back, booked executors are released) and
+	/// forgets it.
+	fn abandoned(job: JobId, replica: u32);
+
 	/// The most [`Self::receipt_submitted`] weighs; the jobs pallet adds it to its own call's.
 	fn receipt_weight() -> Weight;
 
@@ -253,4 +400,17 @@ pub trait Verifier<AccountId, Balance, BlockNumber> {
 	/// The most one [`Self::verdict`] followed by [`Self::closed`] weighs; the jobs pallet's
 	/// hook charges it for each verdict it asks for.
 	fn verdict_weight() -> Weight;
+}
+
+/// Where the verifier says that a verdict is ready before the block it named: the jobs pallet
+/// asks for it at once and settles, so an honest receipt is paid in the block its last check
+/// passed rather than at the end of its response window.
+pub trait VerdictSink {
+	/// The verdict on replica `replica` of `job` is decided: ask for it now. Returns the
+	/// weight it used, at most [`Self::verdict_ready_weight`].
+	fn verdict_ready(job: JobId, replica: u32) -> Weight;
+
+	/// The most [`Self::verdict_ready`] weighs, the verdict and the settlement included; the
+	/// verifier adds it to the weight of the call that decides.
+	fn verdict_ready_weight() -> Weight;
 }

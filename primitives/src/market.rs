@@ -86,6 +86,63 @@ pub struct Requirements {
 	pub attestation: bool,
 }
 
+/// What kinds of work a provider's worker runs, declared in its hardware profile. Matching
+/// offers a job only to providers that declare what it needs, so no worker is assigned a job it
+/// cannot run and then blamed for it.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Capabilities {
+	/// Runs `MatMulI8` jobs (and answers their spot-checks).
+	pub matmul_i8: bool,
+	/// Runs opaque programs (containers, models).
+	pub opaque: bool,
+	/// Runs jobs inside an attested enclave (`Verification::Attested`).
+	pub enclave: bool,
+}
+
+impl Capabilities {
+	/// Whether every capability `needed` asks for is here.
+	pub fn covers(&self, needed: &Capabilities) -> bool {
+		(!needed.matmul_i8 || self.matmul_i8)
+			&& (!needed.opaque || self.opaque)
+			&& (!needed.enclave || self.enclave)
+	}
+}
+
+/// What matching asks of a provider for one job: the client's [`Requirements`] plus what the
+/// job itself needs, which the jobs pallet derives from the spec (`pallet_jobs::needs`). A
+/// provider that meets them can run the job as declared, so a failure is its own.
+#[derive(Clone, PartialEq, Eq, Default, Encode, Decode, TypeInfo, Debug)]
+pub struct Needs<Balance, BlockNumber> {
+	/// The client's requirements. `min_gpus` is raised to what an opaque job needs to finish
+	/// its GPU-seconds by the deadline.
+	pub requirements: Requirements,
+	/// Host memory the job's data takes, in MiB (inputs and output of a `MatMulI8`).
+	pub memory_mib: u32,
+	/// Least int8 throughput of all the provider's GPUs together, in TOPS, to finish the job
+	/// between its acknowledgement and its deadline.
+	pub total_int8_tops: u64,
+	/// Kinds of work the provider must declare.
+	pub capabilities: Capabilities,
+	/// With `requirements.attestation`: the provider's attestation must still be valid at this
+	/// block (the job's deadline), so that it cannot lapse while the job runs.
+	pub attested_through: BlockNumber,
+	/// Stake the provider must have bonded and free of other jobs' collateral: what it sets
+	/// aside when it acknowledges this job.
+	pub collateral: Balance,
+}
+
 /// A provider the price index offers for a job.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct Candidate<AccountId, Balance> {
@@ -117,6 +174,9 @@ pub enum Outcome {
 	Late,
 	/// Not delivered.
 	Failed,
+	/// Assigned, and neither acknowledged nor declined in time: a small cost, since the worker
+	/// may simply have been down, and nothing was lost but the client's wait.
+	Ignored,
 	/// Proven wrong and slashed.
 	Slashed,
 }
@@ -137,9 +197,10 @@ pub enum Outcome {
 pub enum SlashReason {
 	/// An invalid proof or a wrong result: also bans the provider.
 	Fraud,
-	/// A result that disagrees with the verified one (replication).
+	/// A result that disagrees with the verified one (replication): takes the job's collateral.
 	Dissent,
-	/// A job not delivered by its deadline.
+	/// A job not delivered by its deadline, after its worker acknowledged it: takes the job's
+	/// collateral.
 	MissedDeadline,
 	/// Heartbeats missed for longer than the registry allows.
 	MissedHeartbeats,
@@ -159,13 +220,13 @@ pub struct SlashOutcome<Balance> {
 }
 
 /// The provider registry as the jobs pallet sees it.
-pub trait ProviderRegistry<AccountId, Balance> {
-	/// Up to `count` of the cheapest matchable providers that meet `requirements` and ask at most
+pub trait ProviderRegistry<AccountId, Balance, BlockNumber> {
+	/// Up to `count` of the cheapest matchable providers that meet `needs` and ask at most
 	/// `max_price_per_unit`, cheapest first, skipping those in `exclude`. The number of storage
 	/// reads is bounded by the implementation's configuration, not by the number of providers,
 	/// so a job with rare requirements may find fewer than exist.
 	fn cheapest(
-		requirements: &Requirements,
+		needs: &Needs<Balance, BlockNumber>,
 		max_price_per_unit: Balance,
 		count: u32,
 		exclude: &[AccountId],
@@ -186,12 +247,18 @@ pub trait ProviderRegistry<AccountId, Balance> {
 
 	/// A job of `provider` ended (settled, failed, re-matched or cancelled): one slot is free.
 	fn job_released(provider: &AccountId) -> DispatchResult;
+
+	/// Whether `provider` was proven to have cheated: it is never matched or paid again.
+	fn is_banned(provider: &AccountId) -> bool;
 }
 
 /// Where the jobs and proofs pallets report how a job went for its provider.
 pub trait ReputationRecorder<AccountId> {
-	/// Moves `provider`'s reputation according to `outcome`.
-	fn record(provider: &AccountId, outcome: Outcome);
+	/// Moves `provider`'s reputation according to `outcome` of a job worth `value` (what the
+	/// provider is paid for it, in the smallest unit). A completed job moves it in proportion to
+	/// its value, and not at all below the registry's minimum, so that reputation cannot be
+	/// farmed with tiny or zero-usage jobs; failures cost the same whatever the value.
+	fn record(provider: &AccountId, outcome: Outcome, value: u128);
 }
 
 /// Where the proofs pallet records that a provider holds a valid enclave attestation.
@@ -202,8 +269,11 @@ pub trait AttestationRegistry<AccountId, BlockNumber> {
 
 /// The stake a provider has at risk, as the registry and the jobs pallet see it.
 pub trait StakeInfo<AccountId, Balance: PartialOrd> {
-	/// Funds bonded (not counting funds that are unbonding).
+	/// Funds bonded, including those set aside as jobs' collateral (not counting funds that
+	/// are unbonding).
 	fn bonded(who: &AccountId) -> Balance;
+	/// Funds bonded and not set aside as collateral: what new jobs' collateral can come from.
+	fn free_stake(who: &AccountId) -> Balance;
 	/// The least bond that makes a provider offering `gpus` GPUs matchable.
 	fn minimum_bond(gpus: u32) -> Balance;
 	/// Whether `who`'s bond covers `gpus` GPUs.
@@ -223,6 +293,36 @@ pub trait Slashing<AccountId, Balance> {
 		harmed: Option<&AccountId>,
 		watcher: Option<&AccountId>,
 	) -> Result<SlashOutcome<Balance>, DispatchError>;
+}
+
+/// Per-job collateral: the part of a provider's bond that one job can cost it.
+///
+/// When a worker acknowledges a job, [`Collateral::reserve`] sets the job's collateral aside
+/// from the provider's free bond; when the job ends without the provider's fault,
+/// [`Collateral::release`] returns it. A missed deadline or an outvoted result takes the
+/// collateral ([`Collateral::slash_collateral`]) and nothing else, so one job can never cost a
+/// provider more than it agreed to put at risk for it. Other slashes (fraud, missed heartbeats)
+/// never touch collateral: fraud releases every collateral of the provider first and then takes
+/// its fraction of everything.
+pub trait Collateral<AccountId, Balance> {
+	/// Sets `amount` of `who`'s free bond aside. Refused when the free bond is smaller.
+	fn reserve(who: &AccountId, amount: Balance) -> DispatchResult;
+	/// Returns `amount` of `who`'s collateral to its free bond (at most what is set aside).
+	fn release(who: &AccountId, amount: Balance);
+	/// Takes `amount` of `who`'s collateral (at most what is set aside) for `reason`. The harmed
+	/// client gets the stake pallet's client share of it, but never more than the cap that comes
+	/// with it (a fraction of its own escrow, so that a client can never profit from a provider's
+	/// failure beyond that); `watcher` gets the watcher share and the treasury the rest. Nothing
+	/// is created or destroyed; `Fraud` is not taken this way.
+	fn slash_collateral(
+		who: &AccountId,
+		amount: Balance,
+		reason: SlashReason,
+		harmed: Option<(&AccountId, Balance)>,
+		watcher: Option<&AccountId>,
+	) -> Result<SlashOutcome<Balance>, DispatchError>;
+	/// Collateral `who` has set aside, for all its jobs together.
+	fn committed(who: &AccountId) -> Balance;
 }
 
 /// What the stake pallet tells the registry.

@@ -19,19 +19,19 @@ use frame_system::{
 	limits::{BlockLength, BlockWeights},
 	EnsureRoot,
 };
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
-	traits::{AccountIdConversion, One},
-	Perbill,
+	traits::{AccountIdConversion, Bounded, One},
+	FixedPointNumber, Perbill, Perquintill,
 };
 use sp_version::RuntimeVersion;
 
 use super::{
-	currency::{MICRO_UNIT, UNIT},
-	time::{DAYS, MINUTES},
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
-	Proofs, Providers, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	currency::{self, MICRO_UNIT, UNIT},
+	time::{DAYS, MILLI_SECS_PER_BLOCK, MINUTES},
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Jobs, Nonce, OriginCaller,
+	PalletInfo, Proofs, Providers, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
 	RuntimeOrigin, RuntimeTask, Stake, System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
 };
 
@@ -129,8 +129,15 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
-	/// Fees do not float with congestion: a provider can price a receipt's fee in advance.
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// Fees rise when blocks are more than a quarter full, so that filling blocks (and the job
+	/// queue) gets dearer the longer it goes on...
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	/// ...by up to about 0.75% a block at full blocks (Polkadot's figure)...
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(75, 1_000_000);
+	/// ...and never fall below the base fee, so a provider can still price an idle chain's
+	/// fees in advance (the worker's own calls are operational or free).
+	pub MinimumMultiplier: Multiplier = Multiplier::one();
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
 }
 
 impl pallet_transaction_payment::Config for Runtime {
@@ -142,7 +149,13 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightToFee = IdentityFee<Balance>;
 	/// 1 micro-TSR per byte, so that large transactions pay for the space they take.
 	type LengthToFee = ConstantMultiplier<Balance, ConstU128<MICRO_UNIT>>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type FeeMultiplierUpdate = TargetedFeeAdjustment<
+		Self,
+		TargetBlockFullness,
+		AdjustmentVariable,
+		MinimumMultiplier,
+		MaximumMultiplier,
+	>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
@@ -191,6 +204,10 @@ impl pallet_providers::Config for Runtime {
 	/// A matching query visits at most 64 index entries.
 	type MaxIndexScan = ConstU32<64>;
 	type ReputationHalfLife = ReputationHalfLife;
+	/// Jobs paying less than 0.001 TSR move no reputation...
+	type MinReputationValue = ConstU128<{ currency::MILLI_UNIT }>;
+	/// ...and a job paying 1 TSR or more makes the full step.
+	type ReputationValueUnit = ConstU128<UNIT>;
 	type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MarketBenchmarks;
@@ -218,6 +235,12 @@ parameter_types! {
 	pub const MinDeadline: BlockNumber = 5 * MINUTES;
 	/// ...and at most 30 days after it is posted.
 	pub const MaxDeadline: BlockNumber = 30 * DAYS;
+	/// A provider puts half of a replica's value at stake when it acknowledges it...
+	pub const CollateralRatio: Perbill = Perbill::from_percent(50);
+	/// ...and at least 1 TSR, so a missed deadline always costs something.
+	pub const MinCollateral: Balance = UNIT;
+	/// A client gets at most half its budget for a replica out of that replica's collateral.
+	pub const MaxCompensation: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_jobs::Config for Runtime {
@@ -226,9 +249,16 @@ impl pallet_jobs::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = Providers;
 	type Slasher = Stake;
+	type Collateral = Stake;
 	type Verifier = Proofs;
 	type Treasury = TreasuryAccount;
 	type ProtocolFee = ProtocolFee;
+	type CollateralRatio = CollateralRatio;
+	type MinCollateral = MinCollateral;
+	type MaxCompensation = MaxCompensation;
+	type MillisecsPerBlock = ConstU64<MILLI_SECS_PER_BLOCK>;
+	/// The registry's `MaxJobSlots`.
+	type MaxProviderJobs = ConstU32<16>;
 	type MaxReplicas = ConstU32<8>;
 	type AckTimeout = AckTimeout;
 	type MinDeadline = MinDeadline;
@@ -244,9 +274,10 @@ impl pallet_jobs::Config for Runtime {
 }
 
 parameter_types! {
-	/// Samples are drawn from the hashes of the 3 blocks after a receipt (the last of their
-	/// authors could bias the draw: see docs/protocol.md, Randomness).
-	pub const RandomnessDelay: BlockNumber = 3;
+	/// Samples are drawn from the hash of the block after a receipt's (its author could bias
+	/// the draw, as the last author of any longer delay could: see docs/protocol.md,
+	/// Randomness), so that an honest receipt is paid within a few blocks.
+	pub const RandomnessDelay: BlockNumber = 1;
 	/// Optimistic and attested receipts can be challenged for a minute.
 	pub const ChallengeWindow: BlockNumber = MINUTES;
 	/// A provider has 2 minutes to open its samples.
@@ -273,6 +304,7 @@ impl pallet_proofs::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = Providers;
+	type Verdicts = Jobs;
 	type Attestations = Providers;
 	type AttestationOrigin = EnsureRoot<AccountId>;
 	type DisputeOrigin = EnsureRoot<AccountId>;
@@ -384,6 +416,11 @@ fn benchmark_profile() -> pallet_providers::HardwareProfileOf<Runtime> {
 		disk_gib: 8_000,
 		bandwidth_mbps: 10_000,
 		region: tessera_primitives::market::Region::Europe,
+		capabilities: tessera_primitives::market::Capabilities {
+			matmul_i8: true,
+			opaque: true,
+			enclave: true,
+		},
 	}
 }
 

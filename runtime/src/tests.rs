@@ -1,7 +1,10 @@
 //! Runtime-level checks: the genesis presets build, and the token and fee facts that wallets
 //! and providers rely on hold.
 
+mod attacks;
+mod market;
 mod market_api;
+mod property;
 mod spot_checks;
 
 use super::*;
@@ -89,7 +92,7 @@ fn metadata_is_v15_or_later() {
 #[test]
 fn market_pallets_work_together() {
 	use tessera_primitives::market::{
-		ProviderRegistry, Region, Requirements, SlashReason, Slashing,
+		Needs, ProviderRegistry, Region, Requirements, SlashReason, Slashing,
 	};
 	ext_from_preset("development").execute_with(|| {
 		System::set_block_number(1);
@@ -111,6 +114,10 @@ fn market_pallets_work_together() {
 			disk_gib: 2_000,
 			bandwidth_mbps: 1_000,
 			region: Region::Europe,
+			capabilities: tessera_primitives::market::Capabilities {
+				matmul_i8: true,
+				..Default::default()
+			},
 		};
 		assert!(Providers::register(
 			RuntimeOrigin::signed(provider.clone()),
@@ -122,7 +129,10 @@ fn market_pallets_work_together() {
 		)
 		.is_ok());
 		// Not matchable until the bond covers both GPUs.
-		let any = Requirements { region: Some(Region::Europe), ..Default::default() };
+		let any = Needs {
+			requirements: Requirements { region: Some(Region::Europe), ..Default::default() },
+			..Default::default()
+		};
 		assert!(Providers::cheapest(&any, 10 * UNIT, 1, &[]).is_empty());
 		let bond = 2 * genesis_config_presets::market_parameters().min_bond_per_gpu;
 		assert!(Stake::bond(RuntimeOrigin::signed(provider.clone()), bond).is_ok());

@@ -546,6 +546,16 @@ pub struct ProfileJson {
 	pub disk_gib: u32,
 	pub bandwidth_mbps: u32,
 	pub region: RegionJson,
+	pub capabilities: CapabilitiesJson,
+}
+
+/// What kinds of work a provider runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(crate = "sp_runtime::serde", rename_all = "camelCase")]
+pub struct CapabilitiesJson {
+	pub matmul_i8: bool,
+	pub opaque: bool,
+	pub enclave: bool,
 }
 
 /// A provider's reputation: the stored score with the block it was last moved, and the score
@@ -602,6 +612,11 @@ impl ProviderJson {
 				disk_gib: info.profile.disk_gib,
 				bandwidth_mbps: info.profile.bandwidth_mbps,
 				region: info.profile.region.into(),
+				capabilities: CapabilitiesJson {
+					matmul_i8: info.profile.capabilities.matmul_i8,
+					opaque: info.profile.capabilities.opaque,
+					enclave: info.profile.capabilities.enclave,
+				},
 			},
 			price_per_unit: Amount(info.price_per_unit),
 			max_jobs: info.max_jobs,
@@ -666,6 +681,8 @@ pub struct ReplicaJson {
 	pub provider: Account,
 	pub worker: Account,
 	pub price_per_unit: Amount,
+	/// Stake its provider set aside for it when it acknowledged.
+	pub collateral: Amount,
 	pub state: ReplicaStateJson,
 	pub receipt: Option<ReceiptJson>,
 }
@@ -712,6 +729,7 @@ impl JobJson {
 					provider: Account(replica.provider),
 					worker: Account(replica.worker),
 					price_per_unit: Amount(replica.price_per_unit),
+					collateral: Amount(replica.collateral),
 					state: match replica.state {
 						ReplicaState::AwaitingAck { until } => {
 							ReplicaStateJson::AwaitingAck { until }
@@ -941,6 +959,10 @@ mod tests {
 				disk_gib: 8_000,
 				bandwidth_mbps: 10_000,
 				region: Region::Europe,
+				capabilities: tessera_primitives::market::Capabilities {
+					matmul_i8: true,
+					..Default::default()
+				},
 			},
 			price_per_unit: 2_000_000_000_000,
 			max_jobs: 4,
@@ -953,6 +975,7 @@ mod tests {
 			reputation: pallet_providers::Reputation { score: 525_000, updated_at: 3 },
 			attested_until: None,
 			indexed: true,
+			tracked: true,
 			registered_at: 2,
 		};
 		let view = tessera_primitives::api::ProviderView {
@@ -977,7 +1000,8 @@ mod tests {
 					"ramMib": 1048576,
 					"diskGib": 8000,
 					"bandwidthMbps": 10000,
-					"region": "Europe"
+					"region": "Europe",
+					"capabilities": { "matmulI8": true, "opaque": false, "enclave": false }
 				},
 				"pricePerUnit": "2000000000000",
 				"maxJobs": 4,
@@ -1006,6 +1030,7 @@ mod tests {
 			provider: bob.clone(),
 			worker: alice.clone(),
 			price_per_unit: 2,
+			collateral: 0,
 			state,
 			receipt: None,
 		};

@@ -1,15 +1,30 @@
-//! The worker's loop: follow finalized blocks, and for each replica assigned to this worker's
+//! The worker's loop: follow the best blocks, and for each replica assigned to this worker's
 //! provider do what its state on chain asks for next.
 //!
-//! The loop reads state, not events: at every finalized block it lists the provider's
+//! The loop reads state, not events: at every new best block it lists the provider's
 //! unfinished replicas (`jobs.providerJobs`) and the check of each submitted receipt
 //! (`proofs.checks`), and acts on what it finds. A worker that was down, or whose node was, picks
-//! up exactly where the chain is, with no event to have missed. Events are read only for the
-//! earnings metric.
+//! up exactly where the chain is, with no event to have missed. It follows best blocks, not
+//! finalized ones, so that it answers a spot-check in the block after the samples are drawn,
+//! and is paid there (the chain pays an honest receipt in the block its last answer lands).
+//! Events are read only for the earnings metrics, from finalized blocks, so that a payment is
+//! counted once whatever forks the best chain went through.
 //!
-//! A transaction already sent is not sent again for [`RESEND_AFTER`] blocks (the local store
-//! remembers acknowledgements and receipts across restarts), and the chain refuses a second
-//! receipt for a replica in any case.
+//! For each replica awaiting its acknowledgement the worker either acknowledges it, once its
+//! inputs are in hand and checked, or declines it (`jobs.decline`, at no cost to the provider):
+//! a job it does not run (opaque, attested, more memory than the host has), inputs that can
+//! never be used (wrong size or commitment), a preparation that keeps failing past
+//! [`MAX_ATTEMPTS`], an acknowledgement the chain refused for want of free stake for the job's
+//! collateral, or a replica not ready a few blocks before its window closes. Silence until the
+//! window closes would cost reputation, and the job would go to another provider anyway.
+//!
+//! A transaction already sent is not sent again for [`RESEND_AFTER`] blocks: the local store
+//! records acknowledgements, declines and receipts before they are sent, across restarts. That
+//! record, and the chain's own refusals (a second acknowledgement, decline or receipt for a
+//! replica is refused: it is no longer in the state that allows it), also make a block seen
+//! twice, or a re-org to a sibling block whose state does not yet show a transaction the
+//! retracted block included, harmless: the worker finds the mark and does not send again, and
+//! the node puts the retracted block's transactions back in its pool.
 
 use crate::{
 	chain::{self, types::*, Chain},
@@ -17,7 +32,7 @@ use crate::{
 	gemm::Backend,
 	inputs::{self, Matrices},
 	metrics::Metrics,
-	store::{unix_now, Meta, Store},
+	store::{unix_now, Actions, Meta, Store},
 };
 use codec::Encode;
 use std::{
@@ -33,8 +48,16 @@ use tokio::sync::watch;
 
 /// Blocks after which a transaction that has not taken effect is sent again.
 pub const RESEND_AFTER: u32 = 10;
+/// Tries at preparing (getting the inputs of) and computing a replica that awaits its
+/// acknowledgement, before it is declined.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// A replica not ready to be acknowledged this many blocks before its acknowledgement window
+/// closes is declined: the decline must be in a block before the window's last.
+pub const DECLINE_MARGIN: u32 = 3;
 /// Planck per TSR.
 const UNIT: f64 = 1e12;
+/// Most finalized blocks whose events are read to catch up after a reconnection.
+const MAX_CATCH_UP: u64 = 600;
 
 /// How the worker runs.
 pub struct Config {
@@ -59,14 +82,117 @@ enum Stage {
 	Computing,
 	/// C computed and committed to.
 	Done(Arc<Prover>),
-	/// Failed at that moment (bad or unreachable inputs, kernel or store failure; the error is
-	/// in the log). Tried again after [`RETRY_AFTER`] while the chain still asks for the
-	/// replica; never acknowledged or answered with a result it does not have.
-	Failed(Instant),
+	/// Failed (bad or unreachable inputs, kernel or store failure; the error is in the log).
+	/// Tried again after [`RETRY_AFTER`] while the chain still asks for the replica, unless it
+	/// awaits its acknowledgement and [`refusal`] declines it; never acknowledged or answered
+	/// with a result it does not have.
+	Failed(Failure),
 }
 
-/// How long after a failure a replica's preparation is tried again.
-const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// A failed preparation or computation of a replica.
+#[derive(Clone, Debug)]
+struct Failure {
+	/// When it failed.
+	at: Instant,
+	/// Tries so far, this one included.
+	attempts: u32,
+	/// Whether trying again cannot help: the job's inputs, as posted, are unusable here.
+	permanent: bool,
+	/// What went wrong.
+	error: String,
+}
+
+impl Failure {
+	/// Whether it is time to try again.
+	fn retry_due(&self) -> bool {
+		let wait = if self.permanent { RETRY_PERMANENT_AFTER } else { RETRY_AFTER };
+		self.at.elapsed() >= wait
+	}
+}
+
+/// How long after a failure a replica's preparation is tried again: [`MAX_ATTEMPTS`] tries fit
+/// well within an acknowledgement window.
+const RETRY_AFTER: Duration = Duration::from_secs(20);
+/// The same after a permanent failure, for a replica acknowledged before (the worker restarted
+/// and its inputs cannot be had again): the client may yet fix its server.
+const RETRY_PERMANENT_AFTER: Duration = Duration::from_secs(300);
+
+/// Why a preparation or computation failed, and whether trying again can help.
+#[derive(Debug)]
+struct Fault {
+	message: String,
+	permanent: bool,
+}
+
+impl Fault {
+	fn inputs(e: inputs::InputsError) -> Self {
+		Fault { permanent: e.is_permanent(), message: e.to_string() }
+	}
+}
+
+impl From<String> for Fault {
+	fn from(message: String) -> Self {
+		Fault { message, permanent: false }
+	}
+}
+
+/// Why the worker will not run a replica it was assigned, and declines it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Refusal {
+	/// An opaque program: this worker runs `MatMulI8` only.
+	Opaque,
+	/// An attested job: this worker has no enclave.
+	Attested,
+	/// More memory than the host has available.
+	Memory { need_mib: u64, free_mib: u64 },
+	/// Inputs that can never be used as posted (wrong size or commitment, a bad URI).
+	BadInputs(String),
+	/// A preparation or computation that failed [`MAX_ATTEMPTS`] times.
+	Failing(String),
+	/// The chain refused the acknowledgement: the provider's free stake does not cover the
+	/// job's collateral.
+	Collateral,
+	/// Not ready to acknowledge [`DECLINE_MARGIN`] blocks before the window closes.
+	NotReady,
+}
+
+impl Refusal {
+	/// The `reason` label of `tessera_worker_jobs_declined_total`.
+	fn label(&self) -> &'static str {
+		match self {
+			Refusal::Opaque => "opaque",
+			Refusal::Attested => "attested",
+			Refusal::Memory { .. } => "memory",
+			Refusal::BadInputs(_) => "inputs",
+			Refusal::Failing(_) => "failing",
+			Refusal::Collateral => "collateral",
+			Refusal::NotReady => "not_ready",
+		}
+	}
+}
+
+impl std::fmt::Display for Refusal {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Refusal::Opaque => write!(f, "opaque workloads are not run by this worker"),
+			Refusal::Attested => {
+				write!(f, "attested jobs need an enclave, which this worker lacks")
+			},
+			Refusal::Memory { need_mib, free_mib } => {
+				write!(f, "needs about {need_mib} MiB of memory, {free_mib} MiB available")
+			},
+			Refusal::BadInputs(e) => write!(f, "its inputs cannot be used: {e}"),
+			Refusal::Failing(e) => write!(f, "failed {MAX_ATTEMPTS} times, last: {e}"),
+			Refusal::Collateral => write!(
+				f,
+				"the provider's free stake does not cover the job's collateral (bond more)"
+			),
+			Refusal::NotReady => {
+				write!(f, "not ready to acknowledge before the acknowledgement window closes")
+			},
+		}
+	}
+}
 
 /// What the worker shares between its loop, its jobs and its HTTP server; survives reconnects.
 pub struct Worker {
@@ -79,10 +205,19 @@ pub struct Worker {
 	/// Set on shutdown: computations stop between chunks.
 	pub stop: Arc<AtomicBool>,
 	stages: Mutex<HashMap<(u64, u32), Stage>>,
-	/// Finalized block at which a response was last sent, per replica.
+	/// Block at which a response was last sent, per replica.
 	responded: Mutex<HashMap<(u64, u32), u32>>,
-	/// Finalized block at which the last heartbeat was sent.
+	/// Block at which the last heartbeat was sent.
 	heartbeat_sent: Mutex<Option<u32>>,
+	/// Replicas whose acknowledgement the chain refused with `InsufficientCollateral`: they are
+	/// declined.
+	collateral_refused: Mutex<HashSet<(u64, u32)>>,
+	/// The provider the worker key signs for, as of the last best block: whose earnings the
+	/// finalized blocks' events count.
+	provider: Mutex<Option<AccountId32>>,
+	/// The chain (its genesis hash) and the last finalized block whose events were counted, so
+	/// that a reconnection to the same chain counts each block once.
+	counted: Mutex<Option<(subxt::utils::H256, u64)>>,
 	/// What `/health` reports.
 	pub health: Mutex<Health>,
 	/// Things said once in the log, not at every block.
@@ -93,7 +228,10 @@ pub struct Worker {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Health {
 	pub connected: bool,
+	/// The newest finalized block seen.
 	pub finalized: Option<u32>,
+	/// The newest best block seen: the one the worker acts on.
+	pub best: Option<u32>,
 	pub provider: Option<String>,
 	pub worker: String,
 	pub backend: String,
@@ -124,6 +262,9 @@ impl Worker {
 			stages: Mutex::new(HashMap::new()),
 			responded: Mutex::new(HashMap::new()),
 			heartbeat_sent: Mutex::new(None),
+			collateral_refused: Mutex::new(HashSet::new()),
+			provider: Mutex::new(None),
+			counted: Mutex::new(None),
 			health: Mutex::new(health),
 			said: Mutex::new(HashSet::new()),
 		})
@@ -186,59 +327,151 @@ pub async fn run(worker: Arc<Worker>, mut shutdown: watch::Receiver<bool>) {
 	}
 }
 
-/// Follows finalized blocks on one connection; `Ok` on shutdown, `Err` when the connection is
-/// lost.
+/// Follows the chain on one connection: acts at each new best block, counts earnings at each
+/// finalized one. `Ok` on shutdown, `Err` when the connection is lost.
 async fn follow(
 	worker: &Arc<Worker>,
 	chain: &Chain,
 	shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), chain::Error> {
-	let mut blocks = chain.client().stream_blocks().await?;
-	let mut last_events: Option<u64> = None;
+	let mut best = chain.client().stream_best_blocks().await?;
+	let mut finalized = chain.client().stream_blocks().await?;
+	// Both streams begin with several recent finalized blocks (the node's `chainHead_follow`
+	// reports them first), whose state the worker may have acted on already, or which are
+	// history (before it started, or the finalized block a best block replaces). Only the node's
+	// best block as of now and its successors are acted on; only blocks finalized after the last
+	// counted one, on this chain, have their events counted.
+	let floor = chain.best_number().await?;
+	let genesis = chain.client().genesis_hash();
+	let stored = worker.counted.lock().ok().and_then(|c| *c);
+	let finalized_floor = chain.finalized_number().await?;
+	let mut counted = first_counted(stored, genesis, finalized_floor);
+	let mut last_best: Option<(u64, subxt::utils::H256)> = None;
 	loop {
-		let block = tokio::select! {
+		tokio::select! {
 			_ = shutdown.changed() => return Ok(()),
-			block = blocks.next() => block,
-		};
-		let block = match block {
-			None => return Err("the node closed the block subscription".into()),
-			Some(block) => block?,
-		};
-		let number = block.number();
-		// A subscription may repeat a block or, on a new connection, start behind one seen.
-		if last_events.is_some_and(|l| number <= l) {
-			continue;
-		}
-		worker.metrics.finalized.set(number as i64);
-		worker.set_health(|h| h.finalized = Some(number as u32));
-		let at = chain.client().at_block(number).await?;
-		let provider = match on_block(worker, chain, &at, number as u32).await {
-			Ok(provider) => provider,
-			Err(e) => {
-				// A failed read is retried at the next block; a lost connection shows up in
-				// the block stream.
-				tracing::warn!("block {number}: {e}");
-				None
+			block = best.next() => {
+				let block = block.ok_or("the node closed the best-block subscription")??;
+				on_best(worker, chain, &block, floor, &mut last_best).await;
 			},
-		};
-		// Events of every block since the last one seen on this connection (a subscription may
-		// skip blocks finalized together).
-		if let Some(provider) = provider {
-			for n in last_events.map_or(number, |l| l + 1)..=number {
-				let events = if n == number {
-					earnings(worker, &at, &provider).await
-				} else {
-					match chain.client().at_block(n).await {
-						Ok(older) => earnings(worker, &older, &provider).await,
-						Err(e) => Err(e.into()),
-					}
-				};
-				if let Err(e) = events {
-					tracing::debug!("events of block {n}: {e}");
+			block = finalized.next() => {
+				let block = block.ok_or("the node closed the finalized-block subscription")??;
+				on_finalized(worker, chain, &block, finalized_floor, genesis, &mut counted).await;
+			},
+		}
+	}
+}
+
+/// The finalized block up to which events count as already counted on a new connection to
+/// the chain with `genesis`, whose finalized block is `finalized` now: those counted before on
+/// the same chain (catching up at most [`MAX_CATCH_UP`] blocks finalized meanwhile), else all
+/// up to now (what was paid before the worker was there is not its earnings).
+fn first_counted(
+	stored: Option<(subxt::utils::H256, u64)>,
+	genesis: subxt::utils::H256,
+	finalized: u64,
+) -> u64 {
+	match stored {
+		Some((chain, last)) if chain == genesis => last.max(finalized.saturating_sub(MAX_CATCH_UP)),
+		_ => finalized,
+	}
+}
+
+/// Whether a best block (`number`, `hash`) is one to act on, after the last one acted on on
+/// this connection, which started with the node's best block at `floor`. A subscription
+/// starts with older blocks, and may repeat a block or re-org to a lower one: those are
+/// skipped, the next new best block follows soon. A sibling at the same height (a re-org) is
+/// acted on: its state is the chain's now, and what was sent from the retracted block is in the
+/// store's marks (see the module documentation).
+fn is_new_best(
+	last: Option<(u64, subxt::utils::H256)>,
+	floor: u64,
+	number: u64,
+	hash: subxt::utils::H256,
+) -> bool {
+	number >= floor && last.is_none_or(|(n, h)| number > n || (number == n && hash != h))
+}
+
+/// Acts on a new best block.
+async fn on_best(
+	worker: &Arc<Worker>,
+	chain: &Chain,
+	block: &chain::Block,
+	floor: u64,
+	last: &mut Option<(u64, subxt::utils::H256)>,
+) {
+	let (number, hash) = (block.number(), block.hash());
+	if !is_new_best(*last, floor, number, hash) {
+		return;
+	}
+	*last = Some((number, hash));
+	worker.metrics.best.set(number as i64);
+	worker.set_health(|h| h.best = Some(number as u32));
+	// The state of this very block (a best block may be replaced by a sibling at its height).
+	let at = match block.at().await {
+		Ok(at) => at,
+		Err(e) => {
+			// Retried at the next block; a lost connection shows up in the block stream.
+			tracing::warn!("block {number}: {e}");
+			return;
+		},
+	};
+	match on_block(worker, chain, &at, number as u32).await {
+		Ok(provider) => {
+			if let Some(provider) = provider {
+				if let Ok(mut p) = worker.provider.lock() {
+					*p = Some(provider);
 				}
 			}
+		},
+		// A failed read is retried at the next block.
+		Err(e) => tracing::warn!("block {number}: {e}"),
+	}
+}
+
+/// Reports a finalized block (from `floor`, the node's finalized block when the connection
+/// started: the subscription starts with older ones), and counts the earnings in the finalized
+/// blocks after `last`, the last one counted (a subscription may skip blocks finalized
+/// together, and repeat one).
+async fn on_finalized(
+	worker: &Worker,
+	chain: &Chain,
+	block: &chain::Block,
+	floor: u64,
+	genesis: subxt::utils::H256,
+	last: &mut u64,
+) {
+	let number = block.number();
+	if number >= floor {
+		worker.metrics.finalized.set(number as i64);
+		worker.set_health(|h| h.finalized = Some(number as u32));
+	}
+	if number <= *last {
+		return;
+	}
+	let provider = worker.provider.lock().ok().and_then(|p| *p);
+	if let Some(provider) = provider {
+		for n in (*last + 1)..=number {
+			// Finalized, so a number names one block for good.
+			let events = if n == number {
+				match block.at().await {
+					Ok(at) => earnings(worker, &at, &provider).await,
+					Err(e) => Err(e.into()),
+				}
+			} else {
+				match chain.client().at_block(n).await {
+					Ok(older) => earnings(worker, &older, &provider).await,
+					Err(e) => Err(e.into()),
+				}
+			};
+			if let Err(e) = events {
+				tracing::debug!("events of block {n}: {e}");
+			}
 		}
-		last_events = Some(number);
+	}
+	*last = number;
+	if let Ok(mut counted) = worker.counted.lock() {
+		*counted = Some((genesis, number));
 	}
 }
 
@@ -264,16 +497,24 @@ async fn earnings(
 	}
 	for failed in events.find::<ReplicaFailed>() {
 		let failed = failed?;
-		if failed.provider == *provider {
+		if failed.provider != *provider {
+			continue;
+		}
+		let reason = failed.reason_name().unwrap_or("unknown");
+		if reason == "Declined" {
+			// The worker's own choice, at no cost: logged when it was sent.
+			worker.metrics.jobs_finished.with_label_values(&["declined"]).inc();
+			tracing::info!("job {}/{}: declined (finalized)", failed.job, failed.replica);
+		} else {
 			worker.metrics.jobs_finished.with_label_values(&["failed"]).inc();
-			tracing::warn!("job {}/{}: failed ({})", failed.job, failed.replica, failed.reason);
+			tracing::warn!("job {}/{}: failed ({reason})", failed.job, failed.replica);
 		}
 	}
 	Ok(())
 }
 
-/// Everything the worker does at a finalized block; returns the provider it works for, once
-/// it is registered.
+/// Everything the worker does at a best block; returns the provider it works for, once it is
+/// registered.
 async fn on_block(
 	worker: &Arc<Worker>,
 	chain: &Chain,
@@ -314,11 +555,11 @@ async fn on_block(
 	}
 	forget_ended(worker, &live);
 	if number.is_multiple_of(100) {
-		// Also replicas that ended while the worker was down: their outputs' retention starts
-		// now.
-		if let Ok(metas) = worker.store.list() {
-			for meta in metas.iter().filter(|m| !live.contains(&(m.job, m.replica))) {
-				mark_ended(worker, meta.job, meta.replica);
+		// Also replicas that ended while the worker was down, and declined ones, which never
+		// had a stage: their outputs' retention starts now.
+		if let Ok(replicas) = worker.store.replicas() {
+			for (job, replica) in replicas.into_iter().filter(|key| !live.contains(key)) {
+				mark_ended(worker, job, replica);
 			}
 		}
 		match worker.store.prune(worker.config.keep_outputs) {
@@ -355,7 +596,28 @@ async fn on_replica(
 		ReplicaStateView::Submitted { .. } => "submitted",
 		ReplicaStateView::Paid { .. } | ReplicaStateView::Failed => return Ok(None),
 	};
-	let Some(d) = runnable(worker, job, replica, &record) else { return Ok(Some(state)) };
+	let runnable = runnable(&record);
+	if let ReplicaStateView::AwaitingAck { until } = slot.state {
+		let actions = worker.store.load_actions(job, replica)?;
+		if actions.declined_at.is_some() {
+			// Declined: nothing more is done for it. The decline is sent again only if it has
+			// not taken effect after RESEND_AFTER blocks.
+			decline(worker, chain, job, replica, number, actions, None).await?;
+			return Ok(Some(state));
+		}
+		if let Some(why) = refusal(worker, (job, replica), &runnable, until, number) {
+			decline(worker, chain, job, replica, number, actions, Some(why)).await?;
+			return Ok(Some(state));
+		}
+	}
+	let d = match runnable {
+		Ok(d) => d,
+		// Acknowledged once, it cannot be declined any more (it never is by this worker).
+		Err(why) => {
+			worker.say_once(format!("job {job}/{replica}: {why}; not run"));
+			return Ok(Some(state));
+		},
+	};
 	ensure_started(worker, job, replica, d, &record.spec.inputs);
 	match (&slot.state, worker.stage((job, replica))) {
 		(ReplicaStateView::AwaitingAck { .. }, Some(Stage::Computing | Stage::Done(_))) => {
@@ -374,38 +636,58 @@ async fn on_replica(
 	Ok(Some(state))
 }
 
-/// The dimensions of a job this worker can run, or `None` (said once in the log) if it cannot:
-/// opaque programs, and attested receipts, which need an enclave this worker does not have.
-fn runnable(worker: &Worker, job: u64, replica: u32, record: &JobView) -> Option<Dims> {
-	let Some(d) = record.spec.workload.dims() else {
-		worker
-			.say_once(format!("job {job}/{replica}: opaque workloads are not run by this worker"));
-		return None;
-	};
-	if record.spec.verification == VerificationView::Attested {
-		worker.say_once(format!("job {job}/{replica}: attested jobs need an enclave; not run"));
-		return None;
+/// The dimensions of a job this worker can run, or why it cannot: opaque programs, attested
+/// jobs, which need an enclave this worker does not have, and jobs whose matrices do not fit in
+/// the memory available now (they would abort the process on allocation, again at every
+/// restart; every dimension may be up to 2^20 on chain).
+fn runnable(record: &JobView) -> Result<Dims, Refusal> {
+	let d = record.spec.workload.dims().ok_or(Refusal::Opaque)?;
+	if record.spec.verification == VerificationView::Attested
+		|| record.spec.requirements.attestation
+	{
+		return Err(Refusal::Attested);
 	}
-	// A job whose matrices do not fit would abort the process on allocation, again at every
-	// restart: it is declined instead (every dimension may be up to 2^20 on chain).
 	let need = inputs::memory_needed(d);
-	if let Some(free) = crate::profile::available_ram_bytes() {
-		if need > free {
-			worker.say_once(format!(
-				"job {job}/{replica}: needs about {} MiB of memory, {} MiB available; not run",
-				need >> 20,
-				free >> 20
-			));
-			return None;
-		}
+	match crate::profile::available_ram_bytes() {
+		Some(free) if need > free => {
+			Err(Refusal::Memory { need_mib: need >> 20, free_mib: free >> 20 })
+		},
+		_ => Ok(d),
 	}
-	Some(d)
+}
+
+/// Whether to decline replica `key`, awaiting its acknowledgement until block `until`, at
+/// block `number`, and why: `runnable`'s answer, a refused acknowledgement, a preparation that
+/// failed for good or too often, or one not ready [`DECLINE_MARGIN`] blocks before the window
+/// closes (silence would end the same way, with a cost in reputation).
+fn refusal(
+	worker: &Worker,
+	key: (u64, u32),
+	runnable: &Result<Dims, Refusal>,
+	until: u32,
+	number: u32,
+) -> Option<Refusal> {
+	if let Err(why) = runnable {
+		return Some(why.clone());
+	}
+	if worker.collateral_refused.lock().is_ok_and(|r| r.contains(&key)) {
+		return Some(Refusal::Collateral);
+	}
+	match worker.stage(key) {
+		Some(Stage::Computing | Stage::Done(_)) => return None,
+		Some(Stage::Failed(f)) if f.permanent => return Some(Refusal::BadInputs(f.error)),
+		Some(Stage::Failed(f)) if f.attempts >= MAX_ATTEMPTS => {
+			return Some(Refusal::Failing(f.error))
+		},
+		Some(Stage::Preparing | Stage::Failed(_)) | None => {},
+	}
+	(number.saturating_add(DECLINE_MARGIN) >= until).then_some(Refusal::NotReady)
 }
 
 /// Sends a heartbeat when one is due: the first after the provider went online, then every
 /// `HeartbeatInterval` blocks.
 async fn heartbeat(
-	worker: &Worker,
+	worker: &Arc<Worker>,
 	chain: &Chain,
 	at: &chain::AtBlock,
 	info: &ProviderView,
@@ -434,26 +716,40 @@ async fn heartbeat(
 	Ok(())
 }
 
-/// Starts getting the inputs and computing a replica, once.
+/// Which try a (re)start of a replica in `stage` is, or `None` if it is under way, done, or
+/// failed too recently.
+fn next_attempt(stage: Option<&Stage>) -> Option<u32> {
+	match stage {
+		None => Some(1),
+		Some(Stage::Failed(f)) if f.retry_due() => Some(f.attempts.saturating_add(1)),
+		Some(_) => None,
+	}
+}
+
+/// Starts getting the inputs and computing a replica, once (again after a failure, once
+/// [`Failure::retry_due`]).
 fn ensure_started(worker: &Arc<Worker>, job: u64, replica: u32, d: Dims, inputs: &InputsView) {
 	let key = (job, replica);
-	{
+	let attempt = {
 		let Ok(mut stages) = worker.stages.lock() else { return };
-		match stages.get(&key) {
-			None => {},
-			Some(Stage::Failed(at)) if at.elapsed() >= RETRY_AFTER => {},
-			Some(_) => return,
-		}
+		let Some(attempt) = next_attempt(stages.get(&key)) else { return };
 		stages.insert(key, Stage::Preparing);
-	}
+		attempt
+	};
 	let worker = worker.clone();
 	let inputs = inputs.clone();
 	tokio::spawn(async move {
 		let stage = match prepare_and_compute(&worker, job, replica, d, &inputs).await {
 			Ok(prover) => Stage::Done(prover),
-			Err(e) => {
-				tracing::error!("job {job}/{replica}: {e}");
-				Stage::Failed(Instant::now())
+			Err(fault) => {
+				let what = if fault.permanent { "cannot be run" } else { "failed" };
+				tracing::error!("job {job}/{replica}: {what} (try {attempt}): {}", fault.message);
+				Stage::Failed(Failure {
+					at: Instant::now(),
+					attempts: attempt,
+					permanent: fault.permanent,
+					error: fault.message,
+				})
 			},
 		};
 		let _ =
@@ -473,7 +769,7 @@ async fn prepare_and_compute(
 	replica: u32,
 	d: Dims,
 	inputs: &InputsView,
-) -> Result<Arc<Prover>, String> {
+) -> Result<Arc<Prover>, Fault> {
 	let tag = match inputs {
 		InputsView::Seed(seed) => format!("seed:{}", hex::encode(seed.0)),
 		InputsView::Content { hash, .. } => format!("content:{}", hex::encode(hash.0)),
@@ -501,10 +797,10 @@ async fn prepare_and_compute(
 			tokio::task::spawn_blocking(move || inputs::from_seed(&seed, d, threads))
 				.await
 				.map_err(|e| e.to_string())?
-				.map_err(|e| e.to_string())?
+				.map_err(Fault::inputs)?
 		},
 		InputsView::Content { hash, uri, size } => {
-			inputs::check_size(d, *size).map_err(|e| e.to_string())?;
+			inputs::check_size(d, *size).map_err(Fault::inputs)?;
 			let bytes = match store.load_inputs(job, replica).map_err(|e| e.to_string())? {
 				Some(bytes) => bytes,
 				None => {
@@ -512,7 +808,7 @@ async fn prepare_and_compute(
 					tracing::info!("job {job}/{replica}: downloading {size} bytes from {uri}");
 					inputs::download(&uri, *size, worker.config.fetch_timeout)
 						.await
-						.map_err(|e| e.to_string())?
+						.map_err(Fault::inputs)?
 				},
 			};
 			let hash = h256(hash);
@@ -521,7 +817,7 @@ async fn prepare_and_compute(
 			})
 			.await
 			.map_err(|e| e.to_string())?
-			.map_err(|e| e.to_string())?;
+			.map_err(Fault::inputs)?;
 			store.save_inputs(&meta, &checked.1).map_err(|e| e.to_string())?;
 			checked.0
 		},
@@ -532,6 +828,7 @@ async fn prepare_and_compute(
 	tokio::task::spawn_blocking(move || compute_and_prove(&worker2, &mut meta, &matrices, content))
 		.await
 		.map_err(|e| e.to_string())?
+		.map_err(Fault::from)
 }
 
 /// The blocking part: the kernel, chunk by chunk, then the commitment.
@@ -614,7 +911,7 @@ fn may_send(sent: Option<u32>, now: u32) -> bool {
 }
 
 async fn acknowledge(
-	worker: &Worker,
+	worker: &Arc<Worker>,
 	chain: &Chain,
 	job: u64,
 	replica: u32,
@@ -630,13 +927,52 @@ async fn acknowledge(
 	worker.store.save_actions(job, replica, &actions)?;
 	let sent = chain.acknowledge(job, replica).await?;
 	tracing::info!("job {job}/{replica}: acknowledged");
-	track(worker, "acknowledge", sent);
+	// The acknowledgement sets the job's collateral aside from the provider's free stake; if
+	// there is not enough, the replica is declined at the next block.
+	track_then(worker, "acknowledge", sent, move |worker, outcome| {
+		if outcome.refused_with("Jobs", "InsufficientCollateral") {
+			if let Ok(mut refused) = worker.collateral_refused.lock() {
+				refused.insert((job, replica));
+			}
+		}
+	});
+	Ok(())
+}
+
+/// Sends `jobs.decline` for a replica awaiting its acknowledgement, unless one was sent in the
+/// last [`RESEND_AFTER`] blocks; `why` is `None` when it is sent again. `actions` is the
+/// replica's record, as just loaded.
+async fn decline(
+	worker: &Arc<Worker>,
+	chain: &Chain,
+	job: u64,
+	replica: u32,
+	number: u32,
+	mut actions: Actions,
+	why: Option<Refusal>,
+) -> Result<(), chain::Error> {
+	if !may_send(actions.declined_at, number) {
+		return Ok(());
+	}
+	// Recorded before sending, as the acknowledgement is; from then on the replica is neither
+	// acknowledged nor started.
+	actions.declined_at = Some(number);
+	worker.store.save_actions(job, replica, &actions)?;
+	let sent = chain.decline(job, replica).await?;
+	match why {
+		Some(why) => {
+			worker.metrics.declined.with_label_values(&[why.label()]).inc();
+			tracing::info!("job {job}/{replica}: declined: {why}");
+		},
+		None => tracing::info!("job {job}/{replica}: decline sent again"),
+	}
+	track(worker, "decline", sent);
 	Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn submit_receipt(
-	worker: &Worker,
+	worker: &Arc<Worker>,
 	chain: &Chain,
 	info: &ProviderView,
 	record: &JobView,
@@ -670,9 +1006,10 @@ async fn submit_receipt(
 	Ok(())
 }
 
-/// Opens the samples the chain drew and that are not answered yet.
+/// Opens the samples the chain drew and that are not answered yet. An answer that is right is
+/// free (`Pays::No`), and the last one gets the replica paid in its block.
 async fn respond(
-	worker: &Worker,
+	worker: &Arc<Worker>,
 	chain: &Chain,
 	job: u64,
 	replica: u32,
@@ -738,19 +1075,31 @@ fn batches(openings: Vec<(u32, Opening)>) -> Vec<Vec<(u32, Opening)>> {
 }
 
 /// Logs and counts how a sent transaction ends, without holding up the loop.
-fn track(worker: &Worker, call: &'static str, sent: chain::Sent) {
-	let metrics = worker.metrics.clone();
+fn track(worker: &Arc<Worker>, call: &'static str, sent: chain::Sent) {
+	track_then(worker, call, sent, |_, _| {});
+}
+
+/// [`track`], then `then` with the outcome.
+fn track_then(
+	worker: &Arc<Worker>,
+	call: &'static str,
+	sent: chain::Sent,
+	then: impl FnOnce(&Worker, &chain::Outcome) + Send + 'static,
+) {
+	let worker = worker.clone();
 	tokio::spawn(async move {
-		match sent.outcome().await {
+		let outcome = sent.outcome().await;
+		match &outcome {
 			chain::Outcome::Success { block } => {
-				metrics.transactions.with_label_values(&[call, "ok"]).inc();
+				worker.metrics.transactions.with_label_values(&[call, "ok"]).inc();
 				tracing::debug!("{call} finalized in {block:?}");
 			},
 			chain::Outcome::Failed(e) => {
-				metrics.transactions.with_label_values(&[call, "failed"]).inc();
+				worker.metrics.transactions.with_label_values(&[call, "failed"]).inc();
 				tracing::warn!("{call} failed: {e}");
 			},
 		}
+		then(&worker, &outcome);
 	});
 }
 
@@ -787,6 +1136,9 @@ fn forget_ended(worker: &Worker, live: &HashSet<(u64, u32)>) {
 		if let Ok(mut r) = worker.responded.lock() {
 			r.remove(&(job, replica));
 		}
+		if let Ok(mut r) = worker.collateral_refused.lock() {
+			r.remove(&(job, replica));
+		}
 	}
 }
 
@@ -813,6 +1165,159 @@ mod tests {
 		let few: Vec<(u32, Opening)> = (0..8).map(|s| (s, prover.open((0, 1)).unwrap())).collect();
 		assert_eq!(batches(few.clone()), vec![few]);
 		assert!(batches(Vec::new()).is_empty());
+	}
+
+	fn test_worker(name: &str) -> (Arc<Worker>, std::path::PathBuf) {
+		use std::str::FromStr;
+		let base =
+			std::env::temp_dir().join(format!("tessera-engine-{name}-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&base);
+		let config = Config {
+			node: "ws://127.0.0.1:1".into(),
+			public_url: None,
+			threads: 1,
+			fetch_timeout: Duration::from_secs(1),
+			keep_outputs: Duration::from_secs(1),
+		};
+		let key = Keypair::from_uri(&subxt_signer::SecretUri::from_str("//Bob//worker").unwrap())
+			.unwrap();
+		let worker = Worker::new(
+			config,
+			Store::open(&base).unwrap(),
+			Metrics::new().unwrap(),
+			Arc::new(crate::gemm::Cpu::new()),
+			key,
+		);
+		(worker, base)
+	}
+
+	fn job(workload: WorkloadView, verification: VerificationView, attestation: bool) -> JobView {
+		JobView {
+			spec: SpecView {
+				workload,
+				inputs: InputsView::Seed(subxt::utils::H256::zero()),
+				requirements: RequirementsView { attestation },
+				verification,
+				deadline: 200,
+			},
+			units: 1,
+			replicas: Vec::new(),
+		}
+	}
+
+	fn failed(attempts: u32, permanent: bool) -> Stage {
+		Stage::Failed(Failure {
+			at: Instant::now(),
+			attempts,
+			permanent,
+			error: "input commitment differs".into(),
+		})
+	}
+
+	#[test]
+	fn jobs_this_worker_cannot_run_are_refused_with_their_reason() {
+		let small = WorkloadView::MatMulI8 { m: 64, n: 64, k: 64 };
+		let spot = VerificationView::SpotCheck;
+		assert_eq!(runnable(&job(small.clone(), spot, false)), Ok(Dims { m: 64, n: 64, k: 64 }));
+		let opaque = WorkloadView::Opaque { program: subxt::utils::H256::zero(), gpu_seconds: 1 };
+		assert_eq!(runnable(&job(opaque, spot, false)), Err(Refusal::Opaque));
+		assert_eq!(
+			runnable(&job(small.clone(), VerificationView::Attested, true)),
+			Err(Refusal::Attested)
+		);
+		// An enclave required by the requirements alone is refused too.
+		assert_eq!(runnable(&job(small, spot, true)), Err(Refusal::Attested));
+		// The report's job: C alone is 4 TiB.
+		let huge = WorkloadView::MatMulI8 { m: 1 << 20, n: 1 << 20, k: 1 };
+		assert!(matches!(runnable(&job(huge, spot, false)), Err(Refusal::Memory { .. })));
+	}
+
+	#[test]
+	fn an_unacknowledged_replica_is_declined_for_good_reasons_only() {
+		let (worker, base) = test_worker("refusal");
+		let key = (7, 0);
+		let ok: Result<Dims, Refusal> = Ok(Dims { m: 2, n: 2, k: 2 });
+		let until = 100;
+		// Not started, or preparing, well before the window closes: wait.
+		assert_eq!(refusal(&worker, key, &ok, until, 80), None);
+		worker.set_stage(key, Stage::Preparing);
+		assert_eq!(refusal(&worker, key, &ok, until, 80), None);
+		// Still not ready DECLINE_MARGIN blocks before the end: declined rather than ignored.
+		assert_eq!(refusal(&worker, key, &ok, until, until - DECLINE_MARGIN - 1), None);
+		assert_eq!(
+			refusal(&worker, key, &ok, until, until - DECLINE_MARGIN),
+			Some(Refusal::NotReady)
+		);
+		// Ready: acknowledged, however late.
+		worker.set_stage(key, Stage::Computing);
+		assert_eq!(refusal(&worker, key, &ok, until, until - 1), None);
+		// A download that failed is tried again, up to MAX_ATTEMPTS times.
+		worker.set_stage(key, failed(MAX_ATTEMPTS - 1, false));
+		assert_eq!(refusal(&worker, key, &ok, until, 80), None);
+		worker.set_stage(key, failed(MAX_ATTEMPTS, false));
+		assert!(matches!(refusal(&worker, key, &ok, until, 80), Some(Refusal::Failing(_))));
+		// Inputs that can never be used: at once.
+		worker.set_stage(key, failed(1, true));
+		let why = refusal(&worker, key, &ok, until, 80).unwrap();
+		assert_eq!(why, Refusal::BadInputs("input commitment differs".into()));
+		assert_eq!(why.label(), "inputs");
+		// A job it cannot run, whatever the stage.
+		assert_eq!(refusal(&worker, key, &Err(Refusal::Opaque), until, 80), Some(Refusal::Opaque));
+		// An acknowledgement refused for want of free stake, even with C computed.
+		worker.set_stage(key, Stage::Computing);
+		worker.collateral_refused.lock().unwrap().insert(key);
+		assert_eq!(refusal(&worker, key, &ok, until, 80), Some(Refusal::Collateral));
+		// Forgotten once the replica leaves the provider's list.
+		forget_ended(&worker, &HashSet::new());
+		assert!(worker.collateral_refused.lock().unwrap().is_empty());
+		std::fs::remove_dir_all(base).unwrap();
+	}
+
+	#[test]
+	fn a_failed_replica_is_retried_after_a_delay_with_its_tries_counted() {
+		assert_eq!(next_attempt(None), Some(1));
+		assert_eq!(next_attempt(Some(&Stage::Preparing)), None);
+		assert_eq!(next_attempt(Some(&Stage::Computing)), None);
+		assert_eq!(next_attempt(Some(&failed(1, false))), None, "too soon");
+		let old = |permanent, ago| {
+			Stage::Failed(Failure {
+				at: Instant::now() - ago,
+				attempts: 2,
+				permanent,
+				error: String::new(),
+			})
+		};
+		assert_eq!(next_attempt(Some(&old(false, RETRY_AFTER))), Some(3));
+		assert_eq!(next_attempt(Some(&old(true, RETRY_AFTER))), None);
+		assert_eq!(next_attempt(Some(&old(true, RETRY_PERMANENT_AFTER))), Some(3));
+		// MAX_ATTEMPTS tries fit in the dev chain's 2-minute acknowledgement window.
+		assert!(RETRY_AFTER * (MAX_ATTEMPTS - 1) < Duration::from_secs(60));
+	}
+
+	#[test]
+	fn a_best_block_is_acted_on_once_and_a_sibling_too() {
+		use subxt::utils::H256 as Hash;
+		let (a, b) = (Hash::repeat_byte(1), Hash::repeat_byte(2));
+		assert!(is_new_best(None, 5, 5, a));
+		assert!(!is_new_best(None, 5, 3, a), "an older block the subscription starts with");
+		assert!(is_new_best(Some((5, a)), 5, 6, b));
+		assert!(!is_new_best(Some((5, a)), 5, 5, a), "the same block again");
+		assert!(is_new_best(Some((5, a)), 5, 5, b), "a re-org to a sibling");
+		assert!(!is_new_best(Some((5, a)), 3, 4, b), "a re-org to a lower block");
+	}
+
+	#[test]
+	fn each_finalized_block_is_counted_once_per_chain() {
+		use subxt::utils::H256 as Hash;
+		let (chain, other) = (Hash::repeat_byte(1), Hash::repeat_byte(2));
+		// A worker's first connection: what was finalized before it is not its earnings.
+		assert_eq!(first_counted(None, chain, 40), 40);
+		// A reconnection to the same chain: from where it left off, catching up.
+		assert_eq!(first_counted(Some((chain, 30)), chain, 40), 30);
+		assert_eq!(first_counted(Some((chain, 45)), chain, 40), 45);
+		assert_eq!(first_counted(Some((chain, 1)), chain, 10_000), 10_000 - MAX_CATCH_UP);
+		// Another chain (a dev chain started afresh): from now.
+		assert_eq!(first_counted(Some((other, 500)), chain, 40), 40);
 	}
 
 	#[test]

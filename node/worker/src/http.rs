@@ -3,7 +3,8 @@
 //! - `GET /jobs/<job>/<replica>/output`: C of a computed replica, little-endian int32,
 //!   row-major (the `outputUri` of its receipt); 404 until it is computed.
 //! - `GET /metrics`: Prometheus text.
-//! - `GET /health`: JSON: connected, newest finalized block, provider, worker key, backend.
+//! - `GET /health`: JSON: connected, newest finalized and best blocks, provider, worker key,
+//!   backend.
 
 use crate::engine::Worker;
 use bytes::Bytes;

@@ -1,6 +1,8 @@
 //! A job's input matrices: derived from its seed, or downloaded and checked against the size and
 //! the input commitment the client put on chain. A worker that cannot get inputs matching the
-//! commitment does not acknowledge the job (it would be slashed for a receipt it cannot prove).
+//! commitment does not acknowledge the job (it would lose the job's collateral for a receipt it
+//! cannot deliver): it declines it ([`InputsError::is_permanent`] says which failures at once,
+//! and the engine declines the others once its retries are spent).
 
 use bytes::Buf;
 use http_body_util::BodyExt;
@@ -56,6 +58,23 @@ impl fmt::Display for InputsError {
 }
 
 impl std::error::Error for InputsError {}
+
+impl InputsError {
+	/// Whether the job's inputs, as posted, can never be used here, so that trying again is
+	/// pointless: an unusable URI, content of the wrong size or commitment, a declared size that
+	/// does not fit the dimensions, matrices too large for this machine. A failed or refused
+	/// download may work the next time.
+	pub fn is_permanent(&self) -> bool {
+		match self {
+			InputsError::BadUri(_)
+			| InputsError::Size { .. }
+			| InputsError::Shape { .. }
+			| InputsError::Commitment { .. }
+			| InputsError::TooLarge => true,
+			InputsError::Download(_) | InputsError::Status(_) => false,
+		}
+	}
+}
 
 /// Bytes the worker holds at its peak for a job: A and B twice (the matrices, and the
 /// prover's or the download's copy), C as int32, the tree over C (about one byte per element),
@@ -218,9 +237,14 @@ mod tests {
 		));
 		let mut tampered = bytes.clone();
 		tampered[5] ^= 1;
-		assert!(matches!(
-			from_content(d, &tampered, &commitment),
-			Err(InputsError::Commitment { .. })
-		));
+		let wrong = from_content(d, &tampered, &commitment).unwrap_err();
+		assert!(matches!(wrong, InputsError::Commitment { .. }));
+		// Wrong content is declined at once; a download that failed is tried again.
+		assert!(wrong.is_permanent());
+		assert!(check_size(d, 21).unwrap_err().is_permanent());
+		assert!(InputsError::Size { expected: 20, got: 19 }.is_permanent());
+		assert!(InputsError::BadUri("ftp://x".into()).is_permanent());
+		assert!(!InputsError::Download("connection refused".into()).is_permanent());
+		assert!(!InputsError::Status(503).is_permanent());
 	}
 }

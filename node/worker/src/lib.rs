@@ -9,7 +9,7 @@
 //! - [`compute`]: the kernel run a chunk of rows at a time, resumable after a kill;
 //! - [`store`]: the local store that survives restarts;
 //! - [`chain`]: the subxt client, the storage it reads and the calls it sends;
-//! - [`engine`]: the loop that follows finalized blocks and acts on the chain's state;
+//! - [`engine`]: the loop that follows the best blocks and acts on the chain's state;
 //! - [`http`]: outputs, metrics and health over HTTP;
 //! - [`metrics`], [`profile`]: the Prometheus metrics, and what the host offers.
 

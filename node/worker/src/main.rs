@@ -12,7 +12,7 @@ use std::{
 };
 use subxt::utils::{AccountId32, Static};
 use subxt_signer::{sr25519::Keypair, SecretUri};
-use tessera_primitives::market::Region;
+use tessera_primitives::market::{Capabilities, Region};
 use tessera_worker::{
 	chain::{
 		self,
@@ -138,6 +138,8 @@ struct RegisterArgs {
 	#[arg(long)]
 	gpus: Option<u32>,
 	/// int8 TOPS per GPU; measured with the worker's backend if not given (rounded, at least 1).
+	/// Matching offers only jobs that GPUs x TOPS can finish between the acknowledgement window
+	/// and the deadline.
 	#[arg(long)]
 	int8_tops: Option<u32>,
 	/// fp16 TFLOPS per GPU, from the GPU's specification: the worker runs no fp16 kernel to
@@ -147,7 +149,8 @@ struct RegisterArgs {
 	/// CPU threads offered; detected if not given.
 	#[arg(long)]
 	cpu_cores: Option<u32>,
-	/// Host memory in MiB; detected if not given.
+	/// Host memory in MiB; detected if not given. Matching offers only jobs whose data (inputs
+	/// and C) fits in it.
 	#[arg(long)]
 	ram_mib: Option<u32>,
 	/// Scratch disk in GiB.
@@ -166,6 +169,12 @@ struct BondArgs {
 	#[arg(long)]
 	amount: Option<String>,
 }
+
+/// What this worker runs, declared in every profile it registers: `MatMulI8` jobs, with their
+/// spot-checks. It runs no opaque programs and has no enclave, so it declares neither, and
+/// matching never offers it such jobs (those it is offered anyway, it declines). Fixed rather
+/// than a flag: declaring more than the worker runs would only get jobs it must decline.
+const CAPABILITIES: Capabilities = Capabilities { matmul_i8: true, opaque: false, enclave: false };
 
 fn default_base_path() -> PathBuf {
 	std::env::var_os("HOME")
@@ -394,10 +403,11 @@ async fn register(args: RegisterArgs) -> Result<(), Error> {
 		disk_gib: args.disk_gib,
 		bandwidth_mbps: args.bandwidth_mbps,
 		region: Static(args.region),
+		capabilities: Static(CAPABILITIES),
 	};
 	println!(
 		"registering {}: {} x {} ({} MiB, {} int8 TOPS, {} fp16 TFLOPS each), {} cores, {} MiB RAM, \
-		 {} GiB disk, {} Mbit/s, {:?}",
+		 {} GiB disk, {} Mbit/s, {:?}, runs {:?}",
 		key.public_key().to_account_id(),
 		count,
 		String::from_utf8_lossy(&profile.gpu.model),
@@ -408,7 +418,8 @@ async fn register(args: RegisterArgs) -> Result<(), Error> {
 		profile.ram_mib,
 		profile.disk_gib,
 		profile.bandwidth_mbps,
-		profile.region.0
+		profile.region.0,
+		profile.capabilities.0
 	);
 	let chain = Chain::connect(&args.provider.node.node, key).await?;
 	let price = parse_tsr(&args.price)?;

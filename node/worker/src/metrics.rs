@@ -10,10 +10,13 @@ use prometheus::{
 pub struct Metrics {
 	registry: Registry,
 	/// Replicas of this provider by their state on chain (`awaiting_ack`, `running`,
-	/// `submitted`), as of the last finalized block.
+	/// `submitted`), as of the last best block.
 	pub jobs: IntGaugeVec,
-	/// Replicas seen to end, by outcome (`paid`, `failed`).
+	/// Replicas seen to end in a finalized block, by outcome (`paid`, `declined`, `failed`).
 	pub jobs_finished: IntCounterVec,
+	/// Declines sent (`jobs.decline`), by why the worker would not run the replica:
+	/// `opaque`, `attested`, `memory`, `inputs`, `collateral`, `not_ready`.
+	pub declined: IntCounterVec,
 	/// Fraction of C computed, per replica being computed.
 	pub progress: GaugeVec,
 	/// Throughput of the last kernel run, in int8 GOPS (2·m·n·k per second / 10^9).
@@ -34,6 +37,8 @@ pub struct Metrics {
 	pub reconnects: IntCounter,
 	/// The newest finalized block seen.
 	pub finalized: IntGauge,
+	/// The newest best block seen: the one the worker acts on.
+	pub best: IntGauge,
 }
 
 impl Metrics {
@@ -61,6 +66,13 @@ impl Metrics {
 				IntCounterVec::new(
 					Opts::new("jobs_finished_total", "Replicas seen to end, by outcome"),
 					&["outcome"],
+				)?,
+			)?,
+			declined: add(
+				r,
+				IntCounterVec::new(
+					Opts::new("jobs_declined_total", "Declines sent, by reason"),
+					&["reason"],
 				)?,
 			)?,
 			progress: add(
@@ -97,6 +109,7 @@ impl Metrics {
 				IntCounter::new("reconnects_total", "Connections made after a lost one")?,
 			)?,
 			finalized: add(r, IntGauge::new("finalized_block", "Newest finalized block seen")?)?,
+			best: add(r, IntGauge::new("best_block", "Newest best block seen")?)?,
 			registry,
 		})
 	}

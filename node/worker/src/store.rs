@@ -4,10 +4,10 @@
 //! - `meta.json`: the job's dimensions and inputs (so a store left from another chain is never
 //!   mistaken for this one's job), how many rows of C are done, and the output commitment once
 //!   computed; written only by the computation;
-//! - `actions.json`: the finalized block at which the acknowledgement and the receipt were last
-//!   sent (so a restart does not send them twice while the first is still on its way), and when
-//!   the replica was seen to end; written only by the loop that follows the chain, so the two
-//!   writers never overwrite each other's fields;
+//! - `actions.json`: the block at which the acknowledgement, the decline and the receipt were
+//!   last sent (so a restart does not send them twice while the first is still on its way), and
+//!   when the replica was seen to end; written only by the loop that follows the chain, so the
+//!   two writers never overwrite each other's fields;
 //! - `inputs.bin`: content inputs as downloaded and checked (seed inputs are derived again);
 //! - `output.bin`: C, little-endian int32, row-major, written a chunk of rows at a time.
 //!
@@ -41,12 +41,18 @@ pub struct Meta {
 	pub output_commitment: Option<String>,
 }
 
-/// What the loop following the chain did for one replica.
+/// What the loop following the chain did for one replica. Each mark is the number of the
+/// (best) block at which the worker sent the transaction, written before it is sent.
+/// A field missing from the file (one written by an older worker) reads as `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Actions {
-	/// Finalized block at which the acknowledgement was last sent.
+	/// Block at which the acknowledgement was last sent.
 	pub ack_sent_at: Option<u32>,
-	/// Finalized block at which the receipt was last sent.
+	/// Block at which `jobs.decline` was last sent: the worker will not run the replica, and
+	/// neither acknowledges nor computes it from then on.
+	pub declined_at: Option<u32>,
+	/// Block at which the receipt was last sent.
 	pub receipt_sent_at: Option<u32>,
 	/// Unix time at which the replica was seen over (paid or failed); outputs are kept for
 	/// clients to download until the retention period after it.
@@ -167,8 +173,9 @@ impl Store {
 		read_optional(&self.dir(job, replica).join("inputs.bin"))
 	}
 
-	/// Every record in the store.
-	pub fn list(&self) -> io::Result<Vec<Meta>> {
+	/// Every replica the store has a directory for: with a record, or only with what was sent
+	/// for it (a declined replica is never computed).
+	pub fn replicas(&self) -> io::Result<Vec<(u64, u32)>> {
 		let mut out = Vec::new();
 		for entry in fs::read_dir(&self.jobs)? {
 			let name = entry?.file_name();
@@ -176,25 +183,34 @@ impl Store {
 				continue;
 			};
 			if let (Ok(job), Ok(replica)) = (job.parse(), replica.parse()) {
-				// A record that cannot be read is skipped, not a reason to list nothing.
-				match self.load(job, replica) {
-					Ok(Some(meta)) => out.push(meta),
-					Ok(None) => {},
-					Err(e) => tracing::warn!("local store: {job}-{replica}: {e}"),
-				}
+				out.push((job, replica));
 			}
 		}
 		Ok(out)
 	}
 
-	/// Removes replicas that ended more than `keep` ago; returns how many.
+	/// Every record in the store.
+	pub fn list(&self) -> io::Result<Vec<Meta>> {
+		let mut out = Vec::new();
+		for (job, replica) in self.replicas()? {
+			// A record that cannot be read is skipped, not a reason to list nothing.
+			match self.load(job, replica) {
+				Ok(Some(meta)) => out.push(meta),
+				Ok(None) => {},
+				Err(e) => tracing::warn!("local store: {job}-{replica}: {e}"),
+			}
+		}
+		Ok(out)
+	}
+
+	/// Removes replicas that ended more than `keep` ago, computed or not; returns how many.
 	pub fn prune(&self, keep: Duration) -> io::Result<usize> {
 		let now = unix_now();
 		let mut removed = 0;
-		for meta in self.list()? {
-			let finished = self.load_actions(meta.job, meta.replica)?.finished_at;
+		for (job, replica) in self.replicas()? {
+			let finished = self.load_actions(job, replica)?.finished_at;
 			if finished.is_some_and(|t| now.saturating_sub(t) > keep.as_secs()) {
-				fs::remove_dir_all(self.dir(meta.job, meta.replica))?;
+				fs::remove_dir_all(self.dir(job, replica))?;
 				removed += 1;
 			}
 		}
@@ -252,7 +268,12 @@ mod tests {
 		assert!(!store.dir(7, 1).join("meta.json.tmp").exists());
 		// The loop's record lives beside the computation's, and starting again wipes both.
 		assert_eq!(store.load_actions(7, 1).unwrap(), Actions::default());
-		let sent = Actions { ack_sent_at: Some(3), receipt_sent_at: Some(9), finished_at: None };
+		let sent = Actions {
+			ack_sent_at: Some(3),
+			declined_at: None,
+			receipt_sent_at: Some(9),
+			finished_at: None,
+		};
 		store.save_actions(7, 1, &sent).unwrap();
 		store.save(&meta).unwrap();
 		assert_eq!(store.load_actions(7, 1).unwrap(), sent);
@@ -261,6 +282,23 @@ mod tests {
 		assert_eq!(store.load(7, 1).unwrap().unwrap().rows_done, 0);
 		assert_eq!(store.load_actions(7, 1).unwrap(), Actions::default());
 		assert_eq!(store.read_rows(&meta, 4).unwrap(), vec![0; 12]);
+		fs::remove_dir_all(base).unwrap();
+	}
+
+	#[test]
+	fn an_actions_record_of_an_older_worker_reads_with_no_decline() {
+		let (store, base) = temp_store("actions");
+		let dir = store.dir(4, 2);
+		fs::create_dir_all(&dir).unwrap();
+		fs::write(dir.join("actions.json"), br#"{"ack_sent_at":7,"receipt_sent_at":null}"#)
+			.unwrap();
+		assert_eq!(
+			store.load_actions(4, 2).unwrap(),
+			Actions { ack_sent_at: Some(7), ..Default::default() }
+		);
+		let declined = Actions { declined_at: Some(8), ..Default::default() };
+		store.save_actions(4, 2, &declined).unwrap();
+		assert_eq!(store.load_actions(4, 2).unwrap(), declined);
 		fs::remove_dir_all(base).unwrap();
 	}
 
@@ -274,11 +312,19 @@ mod tests {
 		let ended = |t| Actions { finished_at: Some(t), ..Default::default() };
 		store.save_actions(2, 0, &ended(unix_now())).unwrap();
 		store.save_actions(3, 0, &ended(unix_now() - 7200)).unwrap();
-		assert_eq!(store.prune(Duration::from_secs(3600)).unwrap(), 1);
+		// A declined replica: only what was sent, no record.
+		let declined = Actions { declined_at: Some(5), ..ended(unix_now() - 7200) };
+		store.save_actions(4, 1, &declined).unwrap();
+		let mut all = store.replicas().unwrap();
+		all.sort();
+		assert_eq!(all, vec![(1, 0), (2, 0), (3, 0), (4, 1)]);
+		assert_eq!(store.list().unwrap().len(), 3);
+		assert_eq!(store.prune(Duration::from_secs(3600)).unwrap(), 2);
 		let mut left: Vec<u64> = store.list().unwrap().iter().map(|m| m.job).collect();
 		left.sort();
 		assert_eq!(left, vec![1, 2]);
 		assert_eq!(store.load(3, 0).unwrap(), None);
+		assert!(!store.dir(4, 1).exists());
 		fs::remove_dir_all(base).unwrap();
 	}
 }

@@ -11,7 +11,7 @@ use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
 use sp_runtime::traits::{Bounded, One};
 use tessera_primitives::{
-	jobs::{Inputs, Verification, Workload},
+	jobs::{Inputs, Verification, Workload, MAX_OPENED_K},
 	market::Requirements,
 };
 
@@ -21,8 +21,13 @@ const PRICE: u128 = 1_000_000;
 fn spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 	let now = frame_system::Pallet::<T>::block_number();
 	JobSpec {
-		workload: Workload::MatMulI8 { m: 65_536, n: 65_536, k: 65_536 },
-		inputs: Inputs::Content { hash: Default::default(), uri: longest_url(), size: u64::MAX },
+		workload: Workload::MatMulI8 { m: 65_536, n: 65_536, k: MAX_OPENED_K },
+		// The size `post` requires of these dimensions: A (m x k) and B (k x n), a byte each.
+		inputs: Inputs::Content {
+			hash: Default::default(),
+			uri: longest_url(),
+			size: (65_536 + 65_536) * u64::from(MAX_OPENED_K),
+		},
 		requirements: Requirements::default(),
 		max_price_per_unit: PRICE.try_into().unwrap_or_else(|_| Bounded::max_value()),
 		replicas,
@@ -143,6 +148,22 @@ mod benchmarks {
 		assert_eq!(record::<T>(job).replicas[0].state, ReplicaState::Running);
 	}
 
+	/// Declining with another provider free: the replica is failed and re-matched.
+	#[benchmark]
+	fn decline() {
+		T::BenchmarkHelper::providers(2, PRICE);
+		let job = posted::<T>(&funded_client::<T>(0), 1);
+		let worker = worker_of::<T>(job, 0);
+		let declined = record::<T>(job).replicas[0].provider.clone();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), job, 0);
+
+		let record = record::<T>(job);
+		assert!(matches!(record.replicas[0].state, ReplicaState::AwaitingAck { .. }));
+		assert!(record.replicas[0].provider != declined);
+	}
+
 	#[benchmark]
 	fn submit_receipt() {
 		T::BenchmarkHelper::providers(1, PRICE);
@@ -188,8 +209,9 @@ mod benchmarks {
 		assert!(matches!(record::<T>(job).replicas[0].state, ReplicaState::Submitted { .. }));
 	}
 
-	/// `t` acknowledgement windows ending in one block: each provider is slashed and its
-	/// replica re-matched to another provider, the most expensive timeout there is.
+	/// `t` acknowledgement windows ending in one block: each replica fails (no stake moves, the
+	/// provider's reputation records it) and is re-matched to another provider, the most
+	/// expensive timeout there is.
 	#[benchmark]
 	fn on_initialize_timeouts(t: Linear<0, { T::MaxTimeoutsPerBlock::get() }>) {
 		// Every job has its own client and provider, and every re-match finds a provider of
@@ -206,7 +228,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			handled = timeouts::run::<T>(due);
+			handled = timeouts::run::<T>(due).handled;
 		}
 
 		assert_eq!(handled, t);
@@ -233,7 +255,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			tried = timeouts::match_queue::<T>();
+			tried = matching::match_queue::<T>();
 		}
 
 		assert_eq!(tried, q);

@@ -12,28 +12,43 @@
 //!    at once through [`ProviderRegistry::cheapest`]. If fewer providers fit than it needs
 //!    replicas, it waits in the [`Queue`]; each block the hook retries a few queued jobs, until
 //!    one is matched or reaches its deadline and is refunded.
+//!    Matching offers a job only to providers that can run it as declared: enough host memory
+//!    for its data, enough int8 throughput over all their GPUs to finish by the deadline, the
+//!    capability its workload needs, an attestation that outlasts the deadline when it asks
+//!    for one, and enough free stake for its collateral ([`matching`]).
 //! 2. [`Call::acknowledge`]: each assigned provider's worker confirms within
-//!    [`Config::AckTimeout`] blocks. A provider that does not is slashed for a missed deadline,
-//!    never matched to this job again, and its replica is matched to the next cheapest provider
-//!    (or fails if none fits in the time left).
+//!    [`Config::AckTimeout`] blocks, and the replica's collateral
+//!    (`max(MinCollateral, CollateralRatio x price x units)`) is set aside from the provider's
+//!    bond. A worker may instead [`Call::decline`] the job, or stay silent until the window
+//!    ends; either way it loses no stake (silence costs a little reputation), is never matched
+//!    to this job again, and the replica goes to the next cheapest provider (or fails if none
+//!    fits in the time left).
 //! 3. [`Call::submit_receipt`]: the worker reports the output commitment, where the output is
 //!    served and the units it used, by the job's deadline. A provider that misses the deadline
-//!    is slashed and its replica fails.
+//!    loses the replica's collateral, and nothing else; the client's part of it is capped at
+//!    [`Config::MaxCompensation`] of the replica's budget.
 //! 4. The receipt goes to [`Config::Verifier`], which names the block at which to ask for its
 //!    verdict; [`Call::challenge`] forwards a dispute to it. Accepted: the provider is paid
-//!    `price x used units` and the treasury the protocol fee on that. Rejected: the provider is
-//!    slashed for fraud, or for dissent when other replicas outvoted it (the client receives the
-//!    client share, the watcher who proved it the watcher share) and nothing is paid.
+//!    `price x used units` and the treasury the protocol fee on that, and its collateral is
+//!    released. The verifier names a block, but tells the jobs pallet as soon as the verdict is
+//!    decided ([`VerdictSink`]), so an honest spot-checked receipt is paid in the block its last
+//!    answer lands. Rejected for fraud: the provider is slashed and banned, and every other open
+//!    replica it has fails at once and is re-matched, so a banned provider is never paid again.
+//!    Outvoted: it loses the replica's collateral (the client receives the client share, the
+//!    watcher who proved it the watcher share) and nothing is paid.
 //!    [`Call::accept`] lets the client accept a receipt at once.
 //! 5. When every replica is over, what is left of the escrow goes back to the client.
 //!
 //! Timeouts are kept in [`Timeouts`], by block, so the hook touches only what is due, up to
-//! [`Config::MaxTimeoutsPerBlock`] a block ([`timeouts`]). Money moves only in [`settlement`].
+//! [`Config::MaxTimeoutsPerBlock`] a block ([`timeouts`]). Providers are found only in
+//! [`matching`]; money and stake move only in [`settlement`].
 //!
 //! ## Invariants (checked by `try_state`)
 //!
-//! Each client's balance on hold for escrow equals the escrow of its open jobs, and their sum is
-//! [`Stats`]' `escrowed`; every unfinished replica is in its provider's [`ProviderJobs`] and has
+//! Each open job's escrow is its budget less what it paid to providers and the treasury; each
+//! client's balance on hold for escrow equals the escrow of its open jobs, and their sum is
+//! [`Stats`]' `escrowed`; each provider's collateral set aside in the stake pallet equals the
+//! collateral of its acknowledged, unfinished replicas; every unfinished replica is in its provider's [`ProviderJobs`] and has
 //! exactly its one timeout; every queued job is in the [`Queue`] once; the counters of [`Stats`]
 //! agree with the records.
 
@@ -47,6 +62,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod matching;
 #[cfg(test)]
 mod mock;
 pub mod settlement;
@@ -64,8 +80,8 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Saturating, Perbill};
 use tessera_primitives::{
-	jobs::{JobId, JobSpec, Receipt, Verifier},
-	market::{ProviderRegistry, ReputationRecorder, Slashing},
+	jobs::{JobId, JobSpec, Receipt, VerdictSink, Verifier},
+	market::{Collateral, ProviderRegistry, ReputationRecorder, Slashing},
 };
 
 /// Log target of this pallet.
@@ -132,11 +148,14 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The provider registry: matching, worker keys, job slots and reputation.
-		type Registry: ProviderRegistry<Self::AccountId, BalanceOf<Self>>
+		type Registry: ProviderRegistry<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>
 			+ ReputationRecorder<Self::AccountId>;
 
-		/// Slashes providers that miss acknowledgements or deadlines, or cheat.
+		/// Slashes providers proven to have cheated.
 		type Slasher: Slashing<Self::AccountId, BalanceOf<Self>>;
+
+		/// Sets aside, releases and takes the per-job collateral of providers.
+		type Collateral: Collateral<Self::AccountId, BalanceOf<Self>>;
 
 		/// Checks receipts.
 		type Verifier: Verifier<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
@@ -148,6 +167,30 @@ pub mod pallet {
 		/// holds it on top of the providers' maximum.
 		#[pallet::constant]
 		type ProtocolFee: Get<Perbill>;
+
+		/// Share of a replica's value (`price x units`) its provider sets aside as collateral
+		/// when it acknowledges.
+		#[pallet::constant]
+		type CollateralRatio: Get<Perbill>;
+
+		/// Least collateral of a replica, so that a missed deadline always costs something.
+		#[pallet::constant]
+		type MinCollateral: Get<BalanceOf<Self>>;
+
+		/// Most a client receives from the collateral of a replica that failed it, as a share of
+		/// that replica's budget (`max_price_per_unit x units`): a client can never gain more
+		/// from a provider's failure; the rest of the collateral goes to the treasury.
+		#[pallet::constant]
+		type MaxCompensation: Get<Perbill>;
+
+		/// Milliseconds per block, to turn a deadline into the time a provider has to compute.
+		#[pallet::constant]
+		type MillisecsPerBlock: Get<u64>;
+
+		/// Most jobs one provider has at once (the registry's job slots): bounds the replicas
+		/// failed at once when a provider is banned.
+		#[pallet::constant]
+		type MaxProviderJobs: Get<u32>;
 
 		/// Most providers one job may run on.
 		#[pallet::constant]
@@ -289,6 +332,12 @@ pub mod pallet {
 		InvalidInputUri,
 		/// The input size is zero.
 		ZeroInputSize,
+		/// The input size of a `MatMulI8` job is not `m x k + n x k` bytes, so no worker could
+		/// run it as posted.
+		InputSizeMismatch,
+		/// A `MatMulI8` job with content inputs has `k` above `MAX_OPENED_K`: its spot-check
+		/// openings would cost more than the job can pay for.
+		InnerDimensionTooLarge,
 		/// The job asks for no replica.
 		ZeroReplicas,
 		/// The job asks for more replicas than `MaxReplicas`.
@@ -333,6 +382,9 @@ pub mod pallet {
 		InvalidOutputUri,
 		/// The acknowledgement window has closed (its timeout is being handled).
 		AckWindowClosed,
+		/// The provider's free stake does not cover the replica's collateral: decline the job,
+		/// or bond more first.
+		InsufficientCollateral,
 		/// The job's deadline has passed.
 		DeadlinePassed,
 	}
@@ -340,16 +392,18 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let handled = timeouts::run::<T>(now);
-			let tried = timeouts::match_queue::<T>();
+			let done = timeouts::run::<T>(now);
+			let tried = matching::match_queue::<T>();
 			// Each handled timeout may re-match a replica, and each tried queued job runs a
 			// query: the benchmarks found providers at once, so the query's worst case is added.
-			// Each may also be a verdict, whose cost is the verifier's.
-			let queries = handled.saturating_add(tried);
-			T::WeightInfo::on_initialize_timeouts(handled)
-				.saturating_add(T::Verifier::verdict_weight().saturating_mul(handled.into()))
+			// Each may also be a verdict, whose cost is the verifier's, and a verdict of fraud
+			// fails the provider's other replicas, which `done.banned` counts.
+			let queries = done.handled.saturating_add(tried);
+			T::WeightInfo::on_initialize_timeouts(done.handled)
+				.saturating_add(T::Verifier::verdict_weight().saturating_mul(done.handled.into()))
 				.saturating_add(T::WeightInfo::on_initialize_queue(tried))
 				.saturating_add(T::Registry::cheapest_weight().saturating_mul(queries.into()))
+				.saturating_add(settlement::banned_weight::<T>(done.banned))
 		}
 
 		fn integrity_test() {
@@ -363,6 +417,7 @@ pub mod pallet {
 			);
 			assert!(T::MaxDeadline::get() >= T::MinDeadline::get(), "deadline bounds are crossed");
 			assert!(T::MaxTimeoutsPerBlock::get() > 0, "timeouts must make progress");
+			assert!(T::MillisecsPerBlock::get() > 0, "blocks must take time");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -423,7 +478,7 @@ pub mod pallet {
 			Stats::<T>::mutate(|stats| stats.escrowed = stats.escrowed.saturating_add(escrow));
 			Self::deposit_event(Event::Posted { job: id, client, units, escrow });
 
-			if Self::try_assign(id, &mut job) {
+			if matching::assign_all::<T>(id, &mut job) {
 				Stats::<T>::mutate(|stats| stats.active = stats.active.saturating_add(1));
 			} else {
 				Queue::<T>::try_mutate(|queue| queue.try_push(id))
@@ -465,21 +520,26 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Acknowledges an assigned replica: the worker has the job and starts it. The receipt
-		/// is then due by the job's deadline.
+		/// Acknowledges an assigned replica: the worker has the job and starts it. The replica's
+		/// collateral is set aside from the provider's bond, and the receipt is then due by the
+		/// job's deadline.
 		///
-		/// Dispatch origin: signed, by the worker key of the replica's provider.
+		/// Dispatch origin: signed, by the worker key of the replica's provider. Operational
+		/// class, so that a block full of other transactions cannot make a worker miss its
+		/// window.
 		///
 		/// Errors: [`Error::UnknownJob`], [`Error::NoSuchReplica`],
-		/// [`Error::NotAssignedWorker`], [`Error::NotAwaitingAck`], [`Error::AckWindowClosed`].
+		/// [`Error::NotAssignedWorker`], [`Error::NotAwaitingAck`], [`Error::AckWindowClosed`],
+		/// [`Error::InsufficientCollateral`].
 		///
-		/// Events: [`Event::Acknowledged`].
+		/// Events: [`Event::Acknowledged`] (and the stake pallet's collateral event).
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::acknowledge())]
+		#[pallet::weight((T::WeightInfo::acknowledge(), DispatchClass::Operational))]
 		pub fn acknowledge(origin: OriginFor<T>, job: JobId, replica: u32) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 			let deadline = timeouts::after(record.spec.deadline);
+			let units = record.units;
 			let slot = Self::worker_replica(&mut record, replica, &worker)?;
 			let ReplicaState::AwaitingAck { until } = slot.state else {
 				return Err(Error::<T>::NotAwaitingAck.into());
@@ -487,6 +547,10 @@ pub mod pallet {
 			// Normally the hook has failed the replica at `until`; with a backlog of timeouts
 			// it may not have yet, and a late acknowledgement must not slip through.
 			ensure!(frame_system::Pallet::<T>::block_number() < until, Error::<T>::AckWindowClosed);
+			let collateral = matching::collateral::<T>(slot.price_per_unit, units);
+			T::Collateral::reserve(&slot.provider, collateral)
+				.map_err(|_| Error::<T>::InsufficientCollateral)?;
+			slot.collateral = collateral;
 			slot.state = ReplicaState::Running;
 			Timeouts::<T>::remove(until, (job, Timeout::Acknowledgement(replica)));
 			Timeouts::<T>::insert(deadline, (job, Timeout::Delivery(replica)), ());
@@ -497,7 +561,8 @@ pub mod pallet {
 
 		/// Submits the receipt of a running replica and hands it to the verifier.
 		///
-		/// Dispatch origin: signed, by the worker key of the replica's provider.
+		/// Dispatch origin: signed, by the worker key of the replica's provider. Operational
+		/// class, like [`Call::acknowledge`].
 		///
 		/// Errors: [`Error::UnknownJob`], [`Error::NoSuchReplica`],
 		/// [`Error::NotAssignedWorker`], [`Error::NotRunning`], [`Error::UsageAboveBudget`],
@@ -505,7 +570,10 @@ pub mod pallet {
 		///
 		/// Events: [`Event::ReceiptSubmitted`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::submit_receipt().saturating_add(T::Verifier::receipt_weight()))]
+		#[pallet::weight((
+			T::WeightInfo::submit_receipt().saturating_add(T::Verifier::receipt_weight()),
+			DispatchClass::Operational,
+		))]
 		pub fn submit_receipt(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -603,6 +671,40 @@ pub mod pallet {
 			Self::deposit_event(Event::Challenged { job, replica, challenger, verdict_at });
 			Ok(())
 		}
+
+		/// Declines an assigned replica the worker will not run (it cannot fetch the inputs, is
+		/// busy, or does not want it). The provider loses nothing and is never matched to this
+		/// job again; the replica goes to the next cheapest provider that fits, or fails if none
+		/// does in the time left.
+		///
+		/// Dispatch origin: signed, by the worker key of the replica's provider. Operational
+		/// class, like [`Call::acknowledge`].
+		///
+		/// Errors: [`Error::UnknownJob`], [`Error::NoSuchReplica`],
+		/// [`Error::NotAssignedWorker`], [`Error::NotAwaitingAck`], [`Error::AckWindowClosed`].
+		///
+		/// Events: [`Event::ReplicaFailed`] with reason `Declined`, then [`Event::Assigned`]
+		/// for the next provider, or [`Event::Closed`] if that was the job's last replica.
+		#[pallet::call_index(6)]
+		#[pallet::weight((
+			T::WeightInfo::decline().saturating_add(T::Registry::cheapest_weight()),
+			DispatchClass::Operational,
+		))]
+		pub fn decline(origin: OriginFor<T>, job: JobId, replica: u32) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			let slot = Self::worker_replica(&mut record, replica, &worker)?;
+			let ReplicaState::AwaitingAck { until } = slot.state else {
+				return Err(Error::<T>::NotAwaitingAck.into());
+			};
+			ensure!(frame_system::Pallet::<T>::block_number() < until, Error::<T>::AckWindowClosed);
+			Timeouts::<T>::remove(until, (job, Timeout::Acknowledgement(replica)));
+			settlement::fail::<T>(job, &mut record, replica, FailureReason::Declined, None);
+			matching::replace::<T>(job, &mut record, replica);
+			settlement::close_if_done::<T>(job, &mut record);
+			Jobs::<T>::insert(job, record);
+			Ok(())
+		}
 	}
 }
 
@@ -632,6 +734,12 @@ pub enum FailureReason {
 	/// The provider's account could not receive its payment (it no longer exists); the client
 	/// gets the replica's budget back.
 	PaymentFailed,
+	/// The worker declined the job: no cost to the provider.
+	Declined,
+	/// The provider was proven to have cheated on another job and banned: this replica failed
+	/// with it (no further cost; the fraud slash took its stake) and is re-matched if time
+	/// allows.
+	ProviderBanned,
 }
 
 impl<T: Config> Pallet<T> {
@@ -649,64 +757,15 @@ impl<T: Config> Pallet<T> {
 		Ok(slot)
 	}
 
-	/// Assigns every replica of a queued job to the cheapest providers that fit, all or none.
-	/// Returns whether it did.
-	pub(crate) fn try_assign(job: JobId, record: &mut JobOf<T>) -> bool {
-		let now = frame_system::Pallet::<T>::block_number();
-		let until = now.saturating_add(T::AckTimeout::get());
-		if until >= record.spec.deadline {
-			// Not even the acknowledgement would fit before the deadline.
-			return false;
-		}
-		let candidates = T::Registry::cheapest(
-			&record.spec.requirements,
-			record.spec.max_price_per_unit,
-			record.spec.replicas,
-			&record.dropped,
-		);
-		if (candidates.len() as u32) < record.spec.replicas {
-			return false;
-		}
-		let assigned = frame_support::storage::with_storage_layer(|| -> DispatchResult {
-			let mut replicas = BoundedVec::new();
-			let wanted = record.spec.replicas as usize;
-			for (index, candidate) in candidates.into_iter().take(wanted).enumerate() {
-				let replica = index as u32;
-				T::Registry::job_assigned(&candidate.provider)?;
-				ProviderJobs::<T>::insert(&candidate.provider, job, replica);
-				Timeouts::<T>::insert(until, (job, Timeout::Acknowledgement(replica)), ());
-				Self::deposit_event(Event::Assigned {
-					job,
-					replica,
-					provider: candidate.provider.clone(),
-					worker: candidate.worker.clone(),
-					price_per_unit: candidate.price_per_unit,
-				});
-				replicas
-					.try_push(Replica {
-						provider: candidate.provider,
-						worker: candidate.worker,
-						price_per_unit: candidate.price_per_unit,
-						state: ReplicaState::AwaitingAck { until },
-						receipt: None,
-					})
-					.map_err(|_| Error::<T>::TooManyReplicas)?;
-			}
-			record.replicas = replicas;
-			Ok(())
-		});
-		if assigned.is_ok() {
-			record.state = JobState::Active;
-		}
-		assigned.is_ok()
-	}
-
 	/// Checks the pallet's invariants; see the crate documentation.
-	#[cfg(any(feature = "try-runtime", test))]
+	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
+	// after every block without building the dependency tree a second time with `try-runtime`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use sp_runtime::traits::Zero;
 		let mut escrow_by_client: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut collateral_by_provider: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut stats = JobStats::<BalanceOf<T>>::default();
 		let queue = Queue::<T>::get();
 		for (id, job) in Jobs::<T>::iter() {
@@ -742,21 +801,23 @@ impl<T: Config> Pallet<T> {
 			} else {
 				ensure!(queued == 0 && !expiry, "unqueued job in the queue");
 			}
+			// Escrow is the budget less what was paid out, as long as the job is open.
+			let mut paid_out = BalanceOf::<T>::zero();
 			for (index, replica) in job.replicas.iter().enumerate() {
 				let index = index as u32;
 				let listed = ProviderJobs::<T>::get(&replica.provider, id);
-				let timeout = match replica.state {
-					ReplicaState::AwaitingAck { until } => {
-						Some((until, Timeout::Acknowledgement(index)))
-					},
-					ReplicaState::Running => {
-						Some((timeouts::after(job.spec.deadline), Timeout::Delivery(index)))
-					},
-					ReplicaState::Submitted { verdict_at } => {
-						Some((verdict_at, Timeout::Verdict(index)))
-					},
-					ReplicaState::Paid { .. } | ReplicaState::Failed => None,
-				};
+				if let ReplicaState::Paid { payment, fee } = replica.state {
+					paid_out = paid_out.saturating_add(payment).saturating_add(fee);
+				}
+				let acknowledged =
+					matches!(replica.state, ReplicaState::Running | ReplicaState::Submitted { .. });
+				ensure!(
+					acknowledged || replica.collateral.is_zero(),
+					"collateral on a replica not running"
+				);
+				let committed = collateral_by_provider.entry(replica.provider.clone()).or_default();
+				*committed = committed.saturating_add(replica.collateral);
+				let timeout = timeouts::timeout_of(&replica.state, job.spec.deadline, index);
 				match timeout {
 					Some((at, kind)) => {
 						ensure!(
@@ -777,6 +838,14 @@ impl<T: Config> Pallet<T> {
 					},
 				}
 			}
+			if job.state.is_open() {
+				let budget = spec::escrow::<T>(&job.spec, job.units)
+					.map_err(|_| "an open job's budget overflows")?;
+				ensure!(
+					job.escrow.saturating_add(paid_out) == budget,
+					"escrow differs from budget less payments and fees"
+				);
+			}
 		}
 		let stored = Stats::<T>::get();
 		ensure!(stored == stats, "Stats disagree with the job records");
@@ -787,7 +856,42 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(queue.len() as u32 == stored.queued, "queue length differs from queued jobs");
+		// Every provider that ever ran a replica is checked, so collateral left behind shows.
+		for (provider, collateral) in collateral_by_provider {
+			ensure!(
+				T::Collateral::committed(&provider) == collateral,
+				"a provider's collateral differs from its running replicas'"
+			);
+		}
 		Ok(())
+	}
+}
+
+impl<T: Config> VerdictSink for Pallet<T> {
+	/// Settles replica `replica` of `job` at once if it is waiting for a verdict: takes its
+	/// verdict timeout out and does what the hook would have done at it.
+	fn verdict_ready(job: JobId, replica: u32) -> Weight {
+		let read = T::DbWeight::get().reads(1);
+		let Some(mut record) = Jobs::<T>::get(job) else { return read };
+		let Some(ReplicaState::Submitted { verdict_at }) =
+			record.replicas.get(replica as usize).map(|slot| slot.state.clone())
+		else {
+			return read;
+		};
+		Timeouts::<T>::remove(verdict_at, (job, Timeout::Verdict(replica)));
+		let now = frame_system::Pallet::<T>::block_number();
+		let banned = timeouts::decide::<T>(job, &mut record, replica, now);
+		settlement::close_if_done::<T>(job, &mut record);
+		Jobs::<T>::insert(job, record);
+		T::WeightInfo::on_initialize_timeouts(1)
+			.saturating_add(T::Verifier::verdict_weight())
+			.saturating_add(settlement::banned_weight::<T>(banned))
+	}
+
+	fn verdict_ready_weight() -> Weight {
+		T::WeightInfo::on_initialize_timeouts(1)
+			.saturating_add(T::Verifier::verdict_weight())
+			.saturating_add(settlement::banned_weight::<T>(T::MaxProviderJobs::get()))
 	}
 }
 
@@ -846,8 +950,9 @@ impl<T: Config> Pallet<T> {
 		let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
 		let units = spec::check::<T>(spec, next)?;
 		let escrow = spec::escrow::<T>(spec, units)?;
-		let providers =
-			T::Registry::cheapest(&spec.requirements, spec.max_price_per_unit, spec.replicas, &[]);
+		let until = next.saturating_add(T::AckTimeout::get());
+		let needs = matching::needs::<T>(spec, units, until);
+		let providers = T::Registry::cheapest(&needs, spec.max_price_per_unit, spec.replicas, &[]);
 		// `escrow` succeeded, so the units fit in a balance.
 		let work: BalanceOf<T> = units.try_into().map_err(|_| Error::<T>::BudgetOverflow)?;
 		// As settlement pays: `price x units` to each provider, the fee (rounded down) on top.

@@ -6,9 +6,12 @@
 //!   told. It ignores a job's hardware requirements: every eligible provider with a free slot
 //!   fits.
 //! - [`MockStake`] stands in for the stake pallet. A provider's "stake" is simply its free
-//!   balance: a slash moves a fixed amount per reason (at most what the provider can pay and
-//!   stay alive) from the provider to the harmed client (half), the watcher (a fifth) and the
-//!   treasury (the rest), with real transfers, so that no money is created or destroyed.
+//!   balance: a fraud slash moves [`FRAUD_SLASH`] (at most what the provider can pay and stay
+//!   alive) from the provider to the harmed client (half), the watcher (a fifth) and the
+//!   treasury (the rest), with real transfers, so that no money is created or destroyed, and
+//!   bans the provider in [`MockRegistry`]. Collateral is a per-provider count of what is set
+//!   aside out of that balance; taking collateral moves it the same way, with the client's
+//!   half capped as the pallet asks.
 //! - [`MockVerifier`] stands in for the proofs pallet: a window length, a default verdict and
 //!   scripted verdicts per replica, whether it takes challenges, and a log of what it was asked.
 
@@ -28,7 +31,7 @@ use std::collections::{BTreeMap, VecDeque};
 use tessera_primitives::{
 	jobs::{JobId, JobSpec, Receipt, Verdict, Verifier},
 	market::{
-		Candidate, Outcome, ProviderRegistry, ReputationRecorder, Requirements, SlashOutcome,
+		Candidate, Collateral, Needs, Outcome, ProviderRegistry, ReputationRecorder, SlashOutcome,
 		SlashReason, Slashing,
 	},
 };
@@ -71,10 +74,15 @@ pub const MAX_TIMEOUTS_PER_BLOCK: u32 = 3;
 pub const MAX_QUEUE_MATCHES_PER_BLOCK: u32 = 2;
 pub const FEE_PERCENT: u32 = 2;
 
-/// What [`MockStake`] slashes for each reason (if the provider has it).
-pub const MISSED_DEADLINE_SLASH: Balance = 100;
+/// What [`MockStake`] slashes for fraud (if the provider has it).
 pub const FRAUD_SLASH: Balance = 1_000;
-pub const OTHER_SLASH: Balance = 50;
+/// Collateral: 50% of a replica's value, at least [`MIN_COLLATERAL`].
+pub const COLLATERAL_PERCENT: u32 = 50;
+pub const MIN_COLLATERAL: Balance = 20;
+/// A client receives at most this share of a replica's budget from its collateral.
+pub const MAX_COMPENSATION_PERCENT: u32 = 50;
+/// Milliseconds per block in the mock.
+pub const MS_PER_BLOCK: u64 = 6_000;
 
 /// What [`MockRegistry`] says one `cheapest` query weighs.
 pub const CHEAPEST_WEIGHT: Weight = Weight::from_parts(1_000, 10);
@@ -108,6 +116,14 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const ProtocolFee: Perbill = Perbill::from_percent(FEE_PERCENT);
+	pub const CollateralRatio: Perbill = Perbill::from_percent(COLLATERAL_PERCENT);
+	pub const MaxCompensation: Perbill = Perbill::from_percent(MAX_COMPENSATION_PERCENT);
+}
+
+parameter_types! {
+	/// Most jobs one provider has at once: [`SLOTS`], as the default table gives each provider,
+	/// unless a test gives a provider more slots (and raises this with it).
+	pub static MaxProviderJobs: u32 = SLOTS;
 }
 
 impl pallet_jobs::Config for Test {
@@ -116,9 +132,15 @@ impl pallet_jobs::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = MockRegistry;
 	type Slasher = MockStake;
+	type Collateral = MockStake;
 	type Verifier = MockVerifier;
 	type Treasury = ConstU64<TREASURY>;
 	type ProtocolFee = ProtocolFee;
+	type CollateralRatio = CollateralRatio;
+	type MinCollateral = ConstU128<MIN_COLLATERAL>;
+	type MaxCompensation = MaxCompensation;
+	type MillisecsPerBlock = ConstU64<MS_PER_BLOCK>;
+	type MaxProviderJobs = MaxProviderJobs;
 	type MaxReplicas = ConstU32<MAX_REPLICAS>;
 	type AckTimeout = ConstU64<ACK_TIMEOUT>;
 	type MinDeadline = ConstU64<MIN_DEADLINE>;
@@ -144,14 +166,18 @@ pub struct MockProvider {
 	pub busy: u32,
 	/// Whether it may be matched (online, bonded, not banned).
 	pub eligible: bool,
+	/// Whether it was proven to have cheated (never matched or paid again).
+	pub banned: bool,
 }
 
 thread_local! {
 	static PROVIDERS: RefCell<BTreeMap<AccountId, MockProvider>> =
 		const { RefCell::new(BTreeMap::new()) };
-	static OUTCOMES: RefCell<Vec<(AccountId, Outcome)>> = const { RefCell::new(Vec::new()) };
+	static OUTCOMES: RefCell<Vec<(AccountId, Outcome, u128)>> =
+		const { RefCell::new(Vec::new()) };
 	static CHEAPEST_CALLS: RefCell<Vec<(u32, Vec<AccountId>)>> =
 		const { RefCell::new(Vec::new()) };
+	static LAST_NEEDS: RefCell<Option<Needs<Balance, BlockNumber>>> = const { RefCell::new(None) };
 }
 
 /// Stands in for the provider registry.
@@ -169,6 +195,7 @@ impl MockRegistry {
 				free_slots: SLOTS,
 				busy: 0,
 				eligible: true,
+				banned: false,
 			},
 		);
 	}
@@ -201,9 +228,24 @@ impl MockRegistry {
 	pub fn busy(provider: AccountId) -> u32 {
 		Self::get(provider).map_or(0, |p| p.busy)
 	}
+	/// Bans `provider`, as the registry does when the stake pallet proves fraud.
+	pub fn ban(provider: AccountId) {
+		Self::update(provider, |p| {
+			p.banned = true;
+			p.eligible = false;
+		});
+	}
 	/// Every reputation outcome recorded so far, oldest first.
 	pub fn outcomes() -> Vec<(AccountId, Outcome)> {
+		OUTCOMES.with(|o| o.borrow().iter().map(|(who, outcome, _)| (*who, *outcome)).collect())
+	}
+	/// Every reputation outcome recorded so far with the value it came with, oldest first.
+	pub fn valued_outcomes() -> Vec<(AccountId, Outcome, u128)> {
 		OUTCOMES.with(|o| o.borrow().clone())
+	}
+	/// The needs of the last `cheapest` call.
+	pub fn last_needs() -> Option<Needs<Balance, BlockNumber>> {
+		LAST_NEEDS.with(|n| n.borrow().clone())
 	}
 	/// `(count, exclude)` of every `cheapest` call so far, oldest first.
 	pub fn cheapest_calls() -> Vec<(u32, Vec<AccountId>)> {
@@ -213,17 +255,19 @@ impl MockRegistry {
 		PROVIDERS.with(|p| p.borrow_mut().clear());
 		OUTCOMES.with(|o| o.borrow_mut().clear());
 		CHEAPEST_CALLS.with(|c| c.borrow_mut().clear());
+		LAST_NEEDS.with(|n| *n.borrow_mut() = None);
 	}
 }
 
-impl ProviderRegistry<AccountId, Balance> for MockRegistry {
+impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 	fn cheapest(
-		_requirements: &Requirements,
+		needs: &Needs<Balance, BlockNumber>,
 		max_price_per_unit: Balance,
 		count: u32,
 		exclude: &[AccountId],
 	) -> Vec<Candidate<AccountId, Balance>> {
 		CHEAPEST_CALLS.with(|c| c.borrow_mut().push((count, exclude.to_vec())));
+		LAST_NEEDS.with(|n| *n.borrow_mut() = Some(needs.clone()));
 		let mut fits: Vec<_> = PROVIDERS.with(|p| {
 			p.borrow()
 				.iter()
@@ -283,11 +327,15 @@ impl ProviderRegistry<AccountId, Balance> for MockRegistry {
 			Ok(())
 		})
 	}
+
+	fn is_banned(provider: &AccountId) -> bool {
+		Self::get(*provider).is_some_and(|p| p.banned)
+	}
 }
 
 impl ReputationRecorder<AccountId> for MockRegistry {
-	fn record(provider: &AccountId, outcome: Outcome) {
-		OUTCOMES.with(|o| o.borrow_mut().push((*provider, outcome)));
+	fn record(provider: &AccountId, outcome: Outcome, value: u128) {
+		OUTCOMES.with(|o| o.borrow_mut().push((*provider, outcome, value)));
 	}
 }
 
@@ -310,9 +358,11 @@ impl crate::BenchmarkHelper<AccountId> for MockRegistry {
 						free_slots: 1,
 						busy: 0,
 						eligible: true,
+						banned: false,
 					},
 				);
-				Balances::set_balance(&provider, STAKE);
+				// Enough free stake for the collateral of any job at `max_price`.
+				Balances::set_balance(&provider, STAKE.max(max_price.saturating_mul(1 << 30)));
 				Balances::set_balance(&worker, STAKE);
 				(provider, worker)
 			})
@@ -335,6 +385,8 @@ pub struct SlashRecord {
 thread_local! {
 	static SLASHES: RefCell<Vec<SlashRecord>> = const { RefCell::new(Vec::new()) };
 	static SLASH_FAILS: RefCell<bool> = const { RefCell::new(false) };
+	static COMMITTED: RefCell<BTreeMap<AccountId, Balance>> =
+		const { RefCell::new(BTreeMap::new()) };
 }
 
 /// The error [`MockStake`] fails with when told to.
@@ -344,13 +396,49 @@ pub const SLASH_FAILED: DispatchError = DispatchError::Other("slash failed");
 pub struct MockStake;
 
 impl MockStake {
-	/// What a slash for `reason` takes from a provider that has it.
-	pub fn amount(reason: SlashReason) -> Balance {
-		match reason {
-			SlashReason::MissedDeadline => MISSED_DEADLINE_SLASH,
-			SlashReason::Fraud => FRAUD_SLASH,
-			SlashReason::Dissent | SlashReason::MissedHeartbeats => OTHER_SLASH,
+	/// What the provider's stake (its balance) has free for new collateral.
+	pub fn free_stake(who: AccountId) -> Balance {
+		Balances::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
+			.saturating_sub(<Self as Collateral<_, _>>::committed(&who))
+	}
+	/// Moves `slashed` from `who` to the client, watcher (if any) and the treasury, and logs
+	/// it; fails after moving the money when told to.
+	fn take(
+		who: &AccountId,
+		reason: SlashReason,
+		slashed: Balance,
+		harmed: Option<(&AccountId, Balance)>,
+		watcher: Option<&AccountId>,
+	) -> Result<SlashOutcome<Balance>, DispatchError> {
+		let to_client = harmed.map_or(0, |(_, cap)| (slashed / 2).min(cap));
+		let to_watcher = if watcher.is_some() { slashed / 5 } else { 0 };
+		let to_treasury = slashed - to_client - to_watcher;
+		let shares = [
+			(harmed.map(|(client, _)| *client), to_client),
+			(watcher.copied(), to_watcher),
+			(Some(TREASURY), to_treasury),
+		];
+		for (dest, amount) in shares {
+			if let Some(dest) = dest {
+				if amount > 0 {
+					Balances::transfer(who, &dest, amount, Preservation::Preserve)?;
+				}
+			}
 		}
+		if SLASH_FAILS.with(|f| *f.borrow()) {
+			return Err(SLASH_FAILED);
+		}
+		let outcome = SlashOutcome { slashed, to_client, to_watcher, to_treasury };
+		SLASHES.with(|s| {
+			s.borrow_mut().push(SlashRecord {
+				who: *who,
+				reason,
+				harmed: harmed.map(|(client, _)| *client),
+				watcher: watcher.copied(),
+				outcome,
+			})
+		});
+		Ok(outcome)
 	}
 	/// Every slash so far, oldest first.
 	pub fn slashes() -> Vec<SlashRecord> {
@@ -370,37 +458,53 @@ impl Slashing<AccountId, Balance> for MockStake {
 		harmed: Option<&AccountId>,
 		watcher: Option<&AccountId>,
 	) -> Result<SlashOutcome<Balance>, DispatchError> {
+		assert_eq!(reason, SlashReason::Fraud, "the jobs pallet slashes stake only for fraud");
+		assert_eq!(
+			<Self as Collateral<_, _>>::committed(who),
+			0,
+			"collateral is released before a fraud slash"
+		);
 		let available = Balances::reducible_balance(who, Preservation::Preserve, Fortitude::Polite);
-		let slashed = Self::amount(reason).min(available);
-		let to_client = if harmed.is_some() { slashed / 2 } else { 0 };
-		let to_watcher = if watcher.is_some() { slashed / 5 } else { 0 };
-		let to_treasury = slashed - to_client - to_watcher;
-		let shares = [
-			(harmed.copied(), to_client),
-			(watcher.copied(), to_watcher),
-			(Some(TREASURY), to_treasury),
-		];
-		for (dest, amount) in shares {
-			if let Some(dest) = dest {
-				if amount > 0 {
-					Balances::transfer(who, &dest, amount, Preservation::Preserve)?;
-				}
-			}
+		let slashed = FRAUD_SLASH.min(available);
+		let outcome = Self::take(who, reason, slashed, harmed.map(|c| (c, Balance::MAX)), watcher)?;
+		if MockRegistry::get(*who).is_some() {
+			MockRegistry::ban(*who);
 		}
-		if SLASH_FAILS.with(|f| *f.borrow()) {
-			return Err(SLASH_FAILED);
-		}
-		let outcome = SlashOutcome { slashed, to_client, to_watcher, to_treasury };
-		SLASHES.with(|s| {
-			s.borrow_mut().push(SlashRecord {
-				who: *who,
-				reason,
-				harmed: harmed.copied(),
-				watcher: watcher.copied(),
-				outcome,
-			})
-		});
 		Ok(outcome)
+	}
+}
+
+impl Collateral<AccountId, Balance> for MockStake {
+	fn reserve(who: &AccountId, amount: Balance) -> DispatchResult {
+		if Self::free_stake(*who) < amount {
+			return Err(DispatchError::Other("free stake too low"));
+		}
+		COMMITTED.with(|c| *c.borrow_mut().entry(*who).or_default() += amount);
+		Ok(())
+	}
+
+	fn release(who: &AccountId, amount: Balance) {
+		COMMITTED.with(|c| {
+			let mut c = c.borrow_mut();
+			let committed = c.entry(*who).or_default();
+			*committed = committed.saturating_sub(amount);
+		});
+	}
+
+	fn slash_collateral(
+		who: &AccountId,
+		amount: Balance,
+		reason: SlashReason,
+		harmed: Option<(&AccountId, Balance)>,
+		watcher: Option<&AccountId>,
+	) -> Result<SlashOutcome<Balance>, DispatchError> {
+		let taken = amount.min(Self::committed(who));
+		Self::release(who, taken);
+		Self::take(who, reason, taken, harmed, watcher)
+	}
+
+	fn committed(who: &AccountId) -> Balance {
+		COMMITTED.with(|c| c.borrow().get(who).copied().unwrap_or(0))
 	}
 }
 
@@ -413,6 +517,7 @@ pub enum VerifierCall {
 	Challenged { job: JobId, replica: u32, challenger: AccountId },
 	Verdict { job: JobId, replica: u32 },
 	Closed { job: JobId, replica: u32 },
+	Abandoned { job: JobId, replica: u32 },
 }
 
 /// How [`MockVerifier`] behaves.
@@ -550,6 +655,10 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 		Self::log(VerifierCall::Closed { job, replica });
 	}
 
+	fn abandoned(job: JobId, replica: u32) {
+		Self::log(VerifierCall::Abandoned { job, replica });
+	}
+
 	fn receipt_weight() -> Weight {
 		MOCK_VERIFIER_WEIGHT
 	}
@@ -626,7 +735,9 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		MockRegistry::reset();
 		SLASHES.with(|s| s.borrow_mut().clear());
+		COMMITTED.with(|c| c.borrow_mut().clear());
 		MockStake::set_failing(false);
+		MaxProviderJobs::reset();
 		MockVerifier::reset(self.verifier);
 		for (provider, price) in self.providers {
 			MockRegistry::add(provider, price);

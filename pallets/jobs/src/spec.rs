@@ -8,7 +8,7 @@ use sp_runtime::{
 	DispatchError,
 };
 pub use tessera_primitives::jobs::is_http_url;
-use tessera_primitives::jobs::{Inputs, Verification, Workload, MAX_MATRIX_DIM};
+use tessera_primitives::jobs::{Inputs, Verification, Workload, MAX_MATRIX_DIM, MAX_OPENED_K};
 
 /// Checks `spec`, posted at block `now`; returns its units of work. Each way a spec can be
 /// wrong has its own error.
@@ -28,6 +28,16 @@ pub fn check<T: Config>(spec: &JobSpecOf<T>, now: BlockNumberFor<T>) -> Result<u
 	if let Inputs::Content { uri, size, .. } = &spec.inputs {
 		ensure(is_http_url(uri), Error::<T>::InvalidInputUri)?;
 		ensure(*size > 0, Error::<T>::ZeroInputSize)?;
+		// A size that does not match the workload makes the job impossible to run as posted:
+		// refused here, so that no provider is assigned a job it must decline.
+		if let Some(expected) = spec.workload.input_size() {
+			ensure(*size == expected, Error::<T>::InputSizeMismatch)?;
+		}
+		// Each sample of a content job opens k bytes of A and k of B; bounding k bounds what a
+		// spot-check costs the provider and the chain, whatever the job pays.
+		if let Workload::MatMulI8 { k, .. } = spec.workload {
+			ensure(k <= MAX_OPENED_K, Error::<T>::InnerDimensionTooLarge)?;
+		}
 	}
 	ensure(spec.replicas > 0, Error::<T>::ZeroReplicas)?;
 	ensure(spec.replicas <= T::MaxReplicas::get(), Error::<T>::TooManyReplicas)?;

@@ -1,4 +1,4 @@
-//! The hook's work: due timeouts, then a few queued jobs.
+//! The hook's work: due timeouts (acknowledgement windows, deadlines, verdicts, queue expiries).
 //!
 //! Every unfinished replica has exactly one entry in `Timeouts` (its acknowledgement window,
 //! its delivery deadline, or its verdict), and every queued job one (its expiry). The hook walks
@@ -7,8 +7,9 @@
 //! handled late but never early and never skipped. It never scans the jobs.
 
 use crate::{
-	pallet::{Config, Event, Jobs, Pallet, ProviderJobs, Queue, Stats, TimeoutCursor, Timeouts},
-	settlement, FailureReason, JobState, Replica, ReplicaState, Timeout,
+	matching,
+	pallet::{Config, Jobs, Queue, Stats, TimeoutCursor, Timeouts},
+	settlement, FailureReason, JobOf, JobState, ReplicaState, Timeout,
 };
 use alloc::vec::Vec;
 use frame_support::traits::Get;
@@ -16,7 +17,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{One, Saturating, Zero};
 use tessera_primitives::{
 	jobs::{JobId, Verdict, Verifier},
-	market::{ProviderRegistry, SlashReason},
+	market::SlashReason,
 };
 
 /// The block at which a job with `deadline` is checked: receipts are accepted up to and
@@ -30,14 +31,39 @@ pub fn not_before_next_block<T: Config>(at: BlockNumberFor<T>) -> BlockNumberFor
 	at.max(after(frame_system::Pallet::<T>::block_number()))
 }
 
-/// Handles the timeouts due by `now`; returns how many.
-pub fn run<T: Config>(now: BlockNumberFor<T>) -> u32 {
+/// The one timeout an unfinished replica in `state` has (replica `index` of a job with
+/// `deadline`): where it is due and what it is. `None` for a finished replica.
+pub fn timeout_of<Balance, BlockNumber: Copy + Saturating + One>(
+	state: &ReplicaState<Balance, BlockNumber>,
+	deadline: BlockNumber,
+	index: u32,
+) -> Option<(BlockNumber, Timeout)> {
+	match *state {
+		ReplicaState::AwaitingAck { until } => Some((until, Timeout::Acknowledgement(index))),
+		ReplicaState::Running => Some((after(deadline), Timeout::Delivery(index))),
+		ReplicaState::Submitted { verdict_at } => Some((verdict_at, Timeout::Verdict(index))),
+		ReplicaState::Paid { .. } | ReplicaState::Failed => None,
+	}
+}
+
+/// What one run of the hook did, for its weight.
+#[derive(Default)]
+pub struct Done {
+	/// Timeouts handled.
+	pub handled: u32,
+	/// Replicas of other jobs failed because a verdict banned their provider.
+	pub banned: u32,
+}
+
+/// Handles the timeouts due by `now`.
+pub fn run<T: Config>(now: BlockNumberFor<T>) -> Done {
 	let limit = T::MaxTimeoutsPerBlock::get();
 	let mut cursor = TimeoutCursor::<T>::get();
 	if cursor.is_zero() {
 		cursor = now;
 	}
 	let mut handled = 0u32;
+	let mut banned = 0u32;
 	let mut blocks = 0u32;
 	while cursor <= now && handled < limit && blocks < limit {
 		blocks = blocks.saturating_add(1);
@@ -46,7 +72,7 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) -> u32 {
 			.collect();
 		for (job, timeout) in due {
 			Timeouts::<T>::remove(cursor, (job, timeout));
-			handle::<T>(cursor, job, timeout);
+			banned = banned.saturating_add(handle::<T>(cursor, job, timeout));
 			handled = handled.saturating_add(1);
 		}
 		if Timeouts::<T>::iter_key_prefix(cursor).next().is_some() {
@@ -55,26 +81,27 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) -> u32 {
 		cursor = cursor.saturating_add(One::one());
 	}
 	TimeoutCursor::<T>::put(cursor);
-	handled
+	Done { handled, banned }
 }
 
-fn handle<T: Config>(at: BlockNumberFor<T>, job: JobId, timeout: Timeout) {
-	let Some(mut record) = Jobs::<T>::get(job) else { return };
+/// Handles one due timeout; returns how many replicas of other jobs a verdict of fraud failed.
+fn handle<T: Config>(at: BlockNumberFor<T>, job: JobId, timeout: Timeout) -> u32 {
+	let Some(mut record) = Jobs::<T>::get(job) else { return 0 };
+	let mut banned = 0;
 	match timeout {
 		Timeout::QueueExpiry => {
 			if record.state != JobState::Queued {
-				return;
+				return 0;
 			}
 			Queue::<T>::mutate(|queue| queue.retain(|queued| *queued != job));
 			Stats::<T>::mutate(|stats| stats.queued = stats.queued.saturating_sub(1));
 			settlement::close::<T>(job, &mut record, JobState::Expired);
 		},
 		Timeout::Acknowledgement(replica) => {
-			let Some(slot) = record.replicas.get(replica as usize) else { return };
+			let Some(slot) = record.replicas.get(replica as usize) else { return 0 };
 			if slot.state != (ReplicaState::AwaitingAck { until: at }) {
-				return;
+				return 0;
 			}
-			let provider = slot.provider.clone();
 			settlement::fail::<T>(
 				job,
 				&mut record,
@@ -82,11 +109,7 @@ fn handle<T: Config>(at: BlockNumberFor<T>, job: JobId, timeout: Timeout) {
 				FailureReason::MissedAcknowledgement,
 				None,
 			);
-			// Never match this job to that provider again. (`dropped` holds `MaxReplicas`
-			// entries; past that, re-matching stops and the replica stays failed.)
-			if record.dropped.try_push(provider).is_ok() {
-				rematch::<T>(job, &mut record, replica);
-			}
+			matching::replace::<T>(job, &mut record, replica);
 		},
 		Timeout::Delivery(replica) => {
 			let running = record
@@ -109,108 +132,45 @@ fn handle<T: Config>(at: BlockNumberFor<T>, job: JobId, timeout: Timeout) {
 				.get(replica as usize)
 				.is_some_and(|slot| slot.state == ReplicaState::Submitted { verdict_at: at });
 			if !submitted {
-				return;
+				return 0;
 			}
-			match T::Verifier::verdict(job, replica) {
-				Verdict::Pending(next) => {
-					let next = next.max(after(at));
-					Timeouts::<T>::insert(next, (job, Timeout::Verdict(replica)), ());
-					if let Some(slot) = record.replicas.get_mut(replica as usize) {
-						slot.state = ReplicaState::Submitted { verdict_at: next };
-					}
-				},
-				Verdict::Accepted => {
-					T::Verifier::closed(job, replica);
-					settlement::pay::<T>(job, &mut record, replica);
-				},
-				Verdict::Rejected { offence, watcher } => {
-					T::Verifier::closed(job, replica);
-					let reason = match offence {
-						SlashReason::Dissent => FailureReason::Outvoted,
-						_ => FailureReason::Rejected,
-					};
-					settlement::fail::<T>(job, &mut record, replica, reason, watcher.as_ref());
-				},
-			}
+			banned = decide::<T>(job, &mut record, replica, at);
 		},
 	}
 	settlement::close_if_done::<T>(job, &mut record);
 	Jobs::<T>::insert(job, record);
+	banned
 }
 
-/// Gives failed replica `replica` of `record` to the next cheapest provider that fits and is
-/// not already on the job, if the acknowledgement still fits before the deadline.
-fn rematch<T: Config>(job: JobId, record: &mut crate::JobOf<T>, replica: u32) {
-	let now = frame_system::Pallet::<T>::block_number();
-	let until = now.saturating_add(T::AckTimeout::get());
-	if until >= record.spec.deadline {
-		return;
+/// Asks the verifier for the verdict on submitted replica `replica` of `record`, whose verdict
+/// timeout (due at `at`) has been taken out, and acts on it: schedules the next look, pays, or
+/// fails the replica. Returns how many replicas of other jobs a verdict of fraud failed.
+pub fn decide<T: Config>(
+	job: JobId,
+	record: &mut JobOf<T>,
+	replica: u32,
+	at: BlockNumberFor<T>,
+) -> u32 {
+	match T::Verifier::verdict(job, replica) {
+		Verdict::Pending(next) => {
+			let next = next.max(after(at));
+			Timeouts::<T>::insert(next, (job, Timeout::Verdict(replica)), ());
+			if let Some(slot) = record.replicas.get_mut(replica as usize) {
+				slot.state = ReplicaState::Submitted { verdict_at: next };
+			}
+			0
+		},
+		Verdict::Accepted => {
+			T::Verifier::closed(job, replica);
+			settlement::pay::<T>(job, record, replica)
+		},
+		Verdict::Rejected { offence, watcher } => {
+			T::Verifier::closed(job, replica);
+			let reason = match offence {
+				SlashReason::Dissent => FailureReason::Outvoted,
+				_ => FailureReason::Rejected,
+			};
+			settlement::fail::<T>(job, record, replica, reason, watcher.as_ref())
+		},
 	}
-	let mut exclude: Vec<T::AccountId> = record.dropped.to_vec();
-	exclude.extend(record.replicas.iter().map(|r| r.provider.clone()));
-	let Some(candidate) = T::Registry::cheapest(
-		&record.spec.requirements,
-		record.spec.max_price_per_unit,
-		1,
-		&exclude,
-	)
-	.into_iter()
-	.next() else {
-		return;
-	};
-	if T::Registry::job_assigned(&candidate.provider).is_err() {
-		return;
-	}
-	ProviderJobs::<T>::insert(&candidate.provider, job, replica);
-	Timeouts::<T>::insert(until, (job, Timeout::Acknowledgement(replica)), ());
-	Pallet::<T>::deposit_event(Event::Assigned {
-		job,
-		replica,
-		provider: candidate.provider.clone(),
-		worker: candidate.worker.clone(),
-		price_per_unit: candidate.price_per_unit,
-	});
-	if let Some(slot) = record.replicas.get_mut(replica as usize) {
-		*slot = Replica {
-			provider: candidate.provider,
-			worker: candidate.worker,
-			price_per_unit: candidate.price_per_unit,
-			state: ReplicaState::AwaitingAck { until },
-			receipt: None,
-		};
-	}
-}
-
-/// Tries to assign up to `MaxQueueMatchesPerBlock` jobs from the head of the queue; those that
-/// still find no providers go to the back, so one job that fits nobody cannot block the rest.
-/// Returns how many were tried.
-pub fn match_queue<T: Config>() -> u32 {
-	let mut queue = Queue::<T>::get();
-	if queue.is_empty() {
-		return 0;
-	}
-	let tries = T::MaxQueueMatchesPerBlock::get().min(queue.len() as u32);
-	for _ in 0..tries {
-		if queue.is_empty() {
-			break;
-		}
-		let job = queue.remove(0);
-		let Some(mut record) = Jobs::<T>::get(job) else { continue };
-		if Pallet::<T>::try_assign(job, &mut record) {
-			crate::pallet::Timeouts::<T>::remove(
-				after(record.spec.deadline),
-				(job, Timeout::QueueExpiry),
-			);
-			Stats::<T>::mutate(|stats| {
-				stats.queued = stats.queued.saturating_sub(1);
-				stats.active = stats.active.saturating_add(1);
-			});
-			Jobs::<T>::insert(job, record);
-		} else {
-			// Cannot fail: one was just removed.
-			let _ = queue.try_push(job);
-		}
-	}
-	Queue::<T>::put(queue);
-	tries
 }

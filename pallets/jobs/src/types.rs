@@ -70,10 +70,16 @@ impl<Balance, BlockNumber> ReplicaState<Balance, BlockNumber> {
 pub struct Replica<AccountId, Balance, BlockNumber> {
 	/// The provider (paid, slashed).
 	pub provider: AccountId,
-	/// Its worker key at assignment (acknowledges, submits the receipt).
+	/// Its worker key at assignment. The chain checks the provider's *current* worker key
+	/// when a worker acknowledges, declines or submits, so a provider can rotate its key while
+	/// it runs jobs.
 	pub worker: AccountId,
 	/// The price per unit it was matched at.
 	pub price_per_unit: Balance,
+	/// Stake the provider set aside for this replica when its worker acknowledged it: what a
+	/// missed deadline or an outvoted result costs it, and never more. Zero before the
+	/// acknowledgement and after the replica ended.
+	pub collateral: Balance,
 	/// Where it is.
 	pub state: ReplicaState<Balance, BlockNumber>,
 	/// Its receipt, once submitted.

@@ -49,6 +49,7 @@ pub trait WeightInfo {
 	fn post(r: u32, ) -> Weight;
 	fn cancel() -> Weight;
 	fn acknowledge() -> Weight;
+	fn decline() -> Weight;
 	fn submit_receipt() -> Weight;
 	fn accept() -> Weight;
 	fn challenge() -> Weight;
@@ -141,6 +142,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Timeouts` (r:0 w:2)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
+	fn decline() -> Weight {
+		// TEMP until ./scripts/bench.sh pallet_jobs regenerates this file.
+		Weight::from_parts(60_000_000, 12000)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
+	}
 	fn submit_receipt() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `908`
@@ -281,6 +288,12 @@ impl WeightInfo for () {
 		Weight::from_parts(19_679_000, 7484)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn decline() -> Weight {
+		// TEMP until ./scripts/bench.sh pallet_jobs regenerates this file.
+		Weight::from_parts(60_000_000, 12000)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn submit_receipt() -> Weight {
 		Weight::from_parts(21_813_000, 7484)

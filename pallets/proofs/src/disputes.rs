@@ -38,7 +38,7 @@ use sp_runtime::{
 };
 use tessera_primitives::{
 	jobs::{JobId, Verification},
-	market::{Outcome, ProviderRegistry, ReputationRecorder, SlashReason},
+	market::{Capabilities, Needs, Outcome, ProviderRegistry, ReputationRecorder, SlashReason},
 };
 
 /// Opens `challenger`'s challenge of replica `replica` of `job`; returns the block to ask for
@@ -113,8 +113,15 @@ fn assign_executors<T: Config>(
 	challenger: &T::AccountId,
 ) -> Vec<Executor<T::AccountId>> {
 	let exclude = [check.provider.clone(), challenger.clone()];
+	let needs = Needs {
+		requirements: check.requirements.clone(),
+		memory_mib: check.matrix.map_or(0, |m| m.workload().memory_mib()),
+		capabilities: Capabilities { matmul_i8: true, ..Default::default() },
+		attested_through: check.deadline,
+		..Default::default()
+	};
 	T::Registry::cheapest(
-		&check.requirements,
+		&needs,
 		check.max_price_per_unit,
 		T::Executors::get(),
 		&exclude,
@@ -139,17 +146,31 @@ pub fn release_executors<T: Config>(executors: &[Executor<T::AccountId>]) {
 	}
 }
 
-/// Gives a disputed receipt's challenger its bond back when nobody decided the dispute in
-/// time, and reports it.
+/// A dispute nobody decided in time: the receipt stands, so the challenge failed and its bond
+/// goes to the provider, who was kept waiting for its pay (otherwise challenging would be a
+/// free way to delay any provider by the dispute period). The caller still draws the receipt's
+/// random audit.
 pub fn expire<T: Config>(job: JobId, replica: u32, check: &CheckOf<T>) {
 	if let Some(challenge) = &check.challenge {
-		refund_bond::<T>(job, replica, challenge);
+		settle_bond::<T>(job, replica, check, challenge, true, &[]);
 	}
 	Pallet::<T>::deposit_event(Event::DisputeExpired { job, replica });
 }
 
-/// Gives `challenge`'s bond back whole (nobody lost: the dispute expired undecided) and
-/// reports it.
+/// The receipt was abandoned (its provider was banned for fraud elsewhere, and the replica
+/// failed): executors still booked are let go, and a challenger, who was right to doubt it,
+/// gets its bond back whole.
+pub fn abandon<T: Config>(job: JobId, replica: u32, check: &CheckOf<T>) {
+	if let Stage::Reexecution { executors, .. } = &check.stage {
+		release_executors::<T>(executors);
+	}
+	let settled = matches!(check.stage, Stage::Decided(_));
+	if let (Some(challenge), false) = (&check.challenge, settled) {
+		refund_bond::<T>(job, replica, challenge);
+	}
+}
+
+/// Gives `challenge`'s bond back whole and reports it.
 fn refund_bond<T: Config>(
 	job: JobId,
 	replica: u32,
@@ -210,7 +231,7 @@ pub fn settle_reexecution<T: Config>(
 	});
 	let Some(majority) = majority else {
 		for executor in executors {
-			T::Registry::record(&executor.provider, Outcome::Failed);
+			T::Registry::record(&executor.provider, Outcome::Failed, 0);
 		}
 		Pallet::<T>::deposit_event(Event::Disputed { job, replica });
 		return (Stage::Disputed, now.saturating_add(T::DisputePoll::get()));
@@ -220,7 +241,9 @@ pub fn settle_reexecution<T: Config>(
 	for executor in executors {
 		let outcome =
 			if executor.result == Some(majority) { Outcome::Completed } else { Outcome::Failed };
-		T::Registry::record(&executor.provider, outcome);
+		// Executors are paid from the bond, not by a client: their work moves no reputation
+		// up (value 0), so re-execution cannot be used to farm it; dissent still costs.
+		T::Registry::record(&executor.provider, outcome, 0);
 	}
 	let upheld = majority == check.output;
 	if let Some(challenge) = &check.challenge {

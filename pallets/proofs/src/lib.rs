@@ -66,7 +66,7 @@ use sp_core::{sr25519, H256};
 use sp_runtime::Perbill;
 use tessera_commitment::{Opening, Roots};
 use tessera_primitives::{
-	jobs::{JobId, Verifier},
+	jobs::{JobId, VerdictSink, Verifier},
 	market::{AttestationRegistry, ProviderRegistry, ReputationRecorder},
 };
 
@@ -133,8 +133,12 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The provider registry: worker keys, re-executors and their job slots, reputation.
-		type Registry: ProviderRegistry<Self::AccountId, BalanceOf<Self>>
+		type Registry: ProviderRegistry<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>
 			+ ReputationRecorder<Self::AccountId>;
+
+		/// Where a verdict decided by a call (the last spot-check answer, a wrong one) is
+		/// reported at once, so that the jobs pallet settles it in the same block.
+		type Verdicts: VerdictSink;
 
 		/// Where a registered enclave makes its provider eligible for attested jobs.
 		type Attestations: AttestationRegistry<Self::AccountId, BlockNumberFor<Self>>;
@@ -438,18 +442,27 @@ pub mod pallet {
 		/// Opens sampled positions of a receipt's output: `roots` opens the output commitment
 		/// (and the job's input commitment), each `(sample, opening)` one drawn sample. The
 		/// samples may be answered over several calls. A wrong root or opening is fraud: the
-		/// call succeeds and the receipt will be rejected.
+		/// call succeeds and the receipt is rejected at once. Once every sample is answered
+		/// right, the receipt is accepted and the jobs pallet pays it in this block.
 		///
-		/// Dispatch origin: signed, by the worker key of the receipt's provider.
+		/// Dispatch origin: signed, by the worker key of the receipt's provider. A response
+		/// with no fault is free (`Pays::No`: a provider never pays to prove it was honest),
+		/// and the call is in the operational class, so that a block full of other
+		/// transactions cannot keep an honest answer out of its window. A refused or faulty
+		/// response pays its fee.
 		///
 		/// Errors: [`Error::UnknownCheck`], [`Error::NotProvidersWorker`],
 		/// [`Error::NotSampling`], [`Error::ResponseClosed`], [`Error::UnknownSample`],
 		/// [`Error::AlreadyAnswered`].
 		///
 		/// Events: [`Event::SpotCheckPassed`] once every sample is answered, or
-		/// [`Event::SpotCheckFailed`].
+		/// [`Event::SpotCheckFailed`]; then the jobs pallet's settlement events.
 		#[pallet::call_index(0)]
-		#[pallet::weight(sampling::respond_weight::<T>(openings.len() as u32, tessera_commitment::MAX_ROW))]
+		#[pallet::weight((
+			sampling::respond_weight::<T>(openings.len() as u32, tessera_commitment::MAX_ROW)
+				.saturating_add(T::Verdicts::verdict_ready_weight()),
+			DispatchClass::Operational,
+		))]
 		pub fn respond(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -458,8 +471,13 @@ pub mod pallet {
 			openings: OpeningsOf,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			let k = sampling::respond::<T>(&worker, job, replica, &roots, &openings)?;
-			Ok(Some(sampling::respond_weight::<T>(openings.len() as u32, k)).into())
+			let answer = sampling::respond::<T>(&worker, job, replica, &roots, &openings)?;
+			let mut weight = sampling::respond_weight::<T>(openings.len() as u32, answer.k);
+			if answer.decided {
+				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
+			}
+			let pays_fee = if answer.faulty { Pays::Yes } else { Pays::No };
+			Ok(frame_support::dispatch::PostDispatchInfo { actual_weight: Some(weight), pays_fee })
 		}
 
 		/// Reports the output commitment an executor computed for a challenged receipt.
@@ -620,7 +638,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the invariants listed in the module documentation.
-	#[cfg(any(feature = "try-runtime", test))]
+	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
+	// after every block without building the dependency tree a second time with `try-runtime`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use sp_runtime::traits::{Saturating, Zero};
@@ -696,6 +716,10 @@ impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pall
 
 	fn closed(job: JobId, replica: u32) {
 		verifier::closed::<T>(job, replica)
+	}
+
+	fn abandoned(job: JobId, replica: u32) {
+		verifier::abandoned::<T>(job, replica)
 	}
 
 	fn receipt_weight() -> Weight {

@@ -27,9 +27,9 @@ use sp_core::{sr25519, H256};
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
 use std::collections::BTreeMap;
 use tessera_primitives::{
-	jobs::{JobId, JobSpec, Receipt, Verdict, Verifier},
+	jobs::{JobId, JobSpec, Receipt, VerdictSink, Verdict, Verifier},
 	market::{
-		AttestationRegistry, Candidate, Outcome, ProviderRegistry, ReputationRecorder, Requirements,
+		AttestationRegistry, Candidate, Needs, Outcome, ProviderRegistry, ReputationRecorder,
 	},
 };
 
@@ -144,6 +144,7 @@ impl pallet_proofs::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = MockRegistry;
+	type Verdicts = MockVerdicts;
 	type Attestations = MockAttestations;
 	type AttestationOrigin = EnsureRoot<AccountId>;
 	type DisputeOrigin = EnsureRoot<AccountId>;
@@ -229,12 +230,13 @@ impl MockRegistry {
 	fn reset() {
 		PROVIDERS.with(|p| p.borrow_mut().clear());
 		OUTCOMES.with(|o| o.borrow_mut().clear());
+		MockVerdicts::reset();
 	}
 }
 
-impl ProviderRegistry<AccountId, Balance> for MockRegistry {
+impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 	fn cheapest(
-		_requirements: &Requirements,
+		_needs: &Needs<Balance, BlockNumber>,
 		max_price_per_unit: Balance,
 		count: u32,
 		exclude: &[AccountId],
@@ -293,11 +295,45 @@ impl ProviderRegistry<AccountId, Balance> for MockRegistry {
 			Ok(())
 		})
 	}
+
+	fn is_banned(_provider: &AccountId) -> bool {
+		false
+	}
 }
 
 impl ReputationRecorder<AccountId> for MockRegistry {
-	fn record(provider: &AccountId, outcome: Outcome) {
+	fn record(provider: &AccountId, outcome: Outcome, _value: u128) {
 		OUTCOMES.with(|o| o.borrow_mut().push((*provider, outcome)));
+	}
+}
+
+thread_local! {
+	static VERDICTS_READY: RefCell<Vec<(JobId, u32)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What [`MockVerdicts`] says a settlement weighs.
+pub const VERDICT_READY_WEIGHT: Weight = Weight::from_parts(5_000_000, 0);
+
+/// Stands in for the jobs pallet's [`VerdictSink`]: logs the verdicts it is told are ready.
+pub struct MockVerdicts;
+
+impl MockVerdicts {
+	/// Every `(job, replica)` reported ready so far, oldest first.
+	pub fn ready() -> Vec<(JobId, u32)> {
+		VERDICTS_READY.with(|v| v.borrow().clone())
+	}
+	pub fn reset() {
+		VERDICTS_READY.with(|v| v.borrow_mut().clear());
+	}
+}
+
+impl VerdictSink for MockVerdicts {
+	fn verdict_ready(job: JobId, replica: u32) -> Weight {
+		VERDICTS_READY.with(|v| v.borrow_mut().push((job, replica)));
+		VERDICT_READY_WEIGHT
+	}
+	fn verdict_ready_weight() -> Weight {
+		VERDICT_READY_WEIGHT
 	}
 }
 

@@ -99,15 +99,24 @@ pub fn all_answered(samples: usize) -> u32 {
 	}
 }
 
-/// Checks `worker`'s answer for replica `replica` of `job`; records a pass or a fault. Returns
-/// the job's `k` (for the weight actually used).
+/// What a response did.
+pub struct Answer {
+	/// The job's `k`, for the weight actually used.
+	pub k: u32,
+	/// Whether the check is now decided (every sample answered right, or a fault found).
+	pub decided: bool,
+	/// Whether the response proved a fault.
+	pub faulty: bool,
+}
+
+/// Checks `worker`'s answer for replica `replica` of `job`; records a pass or a fault.
 pub fn respond<T: Config>(
 	worker: &T::AccountId,
 	job: JobId,
 	replica: u32,
 	roots: &Roots,
 	openings: &[(u32, Opening)],
-) -> Result<u32, DispatchError> {
+) -> Result<Answer, DispatchError> {
 	let mut check = Checks::<T>::get(job, replica).ok_or(Error::<T>::UnknownCheck)?;
 	ensure!(
 		T::Registry::provider_of_worker(worker).as_ref() == Some(&check.provider),
@@ -135,18 +144,22 @@ pub fn respond<T: Config>(
 				.map(|error| Fault::Opening { sample: *sample, error })
 		}),
 	};
-	if let Some(fault) = fault {
+	let faulty = fault.is_some();
+	let decided = if let Some(fault) = fault {
 		check.stage =
 			Stage::Decided(Decision::Rejected { offence: SlashReason::Fraud, watcher: None });
 		Pallet::<T>::deposit_event(Event::SpotCheckFailed { job, replica, fault });
+		true
 	} else if answered == all_answered(positions.len()) {
 		check.stage = Stage::Decided(Decision::Accepted);
 		Pallet::<T>::deposit_event(Event::SpotCheckPassed { job, replica });
+		true
 	} else {
 		check.stage = Stage::Sampling { positions, answered, respond_by, audit };
-	}
+		false
+	};
 	Checks::<T>::insert(job, replica, check);
-	Ok(matrix.dims.k)
+	Ok(Answer { k: matrix.dims.k, decided, faulty })
 }
 
 /// The weight of a response with `samples` openings of a job with inner dimension `k`: the

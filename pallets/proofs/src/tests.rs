@@ -400,8 +400,8 @@ mod runtime {
 	fn the_registry_mock_picks_the_cheapest_and_books_slots() {
 		ExtBuilder::default().build_and_execute(|| {
 			let picked = |count, max, exclude: &[AccountId]| {
-				<MockRegistry as tessera_primitives::market::ProviderRegistry<_, _>>::cheapest(
-					&Requirements::default(),
+				<MockRegistry as tessera_primitives::market::ProviderRegistry<_, _, _>>::cheapest(
+					&tessera_primitives::market::Needs::default(),
 					max,
 					count,
 					exclude,
@@ -2255,6 +2255,9 @@ mod challenges {
 		});
 	}
 
+	/// Attack 3: a challenge nobody decides must not be a free way to hold up an honest
+	/// provider's pay for the dispute period: the receipt stands and the bond goes to the
+	/// provider.
 	#[test]
 	fn a_dispute_nobody_decides_expires_and_the_receipt_stands() {
 		ExtBuilder::default().build_and_execute(|| {
@@ -2277,13 +2280,14 @@ mod challenges {
 						replica: 0,
 						upheld: true,
 						to_executors: 0,
-						to_provider: 0,
-						refunded: CHALLENGE_BOND,
+						to_provider: CHALLENGE_BOND,
+						refunded: 0,
 					},
 					Event::DisputeExpired { job: 0, replica: 0 },
 				]
 			);
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL, 0));
+			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL - CHALLENGE_BOND, 0));
+			assert_eq!(free(ALICE), STAKE + CHALLENGE_BOND);
 			assert_eq!(total(&EVERYONE), before);
 		});
 	}

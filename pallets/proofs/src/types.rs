@@ -78,6 +78,11 @@ impl Matrix {
 		};
 		Some(Matrix { dims: Dims { m, n, k }, inputs })
 	}
+
+	/// The workload this matrix job computes.
+	pub fn workload(&self) -> Workload {
+		Workload::MatMulI8 { m: self.dims.m, n: self.dims.n, k: self.dims.k }
+	}
 }
 
 /// How a check ended.

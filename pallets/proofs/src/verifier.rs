@@ -159,7 +159,7 @@ fn advance<T: Config>(
 			let expiry = check.deadline.saturating_add(T::DisputePeriod::get());
 			if now > expiry {
 				disputes::expire::<T>(job, replica, check);
-				(Stage::Decided(Decision::Accepted), now)
+				accept_or_audit::<T>(job, replica, check, now)
 			} else {
 				let next = now
 					.saturating_add(T::DisputePoll::get())
@@ -216,6 +216,14 @@ pub fn closed<T: Config>(job: JobId, replica: u32) {
 	if check.policy == Verification::Replicated {
 		quorum::forget_if_done::<T>(job, check.deadline);
 	}
+}
+
+/// The jobs pallet failed replica `replica` of `job` because its provider was banned: ends
+/// what the check holds ([`disputes::abandon`]) and forgets it.
+pub fn abandoned<T: Config>(job: JobId, replica: u32) {
+	let Some(check) = Checks::<T>::get(job, replica) else { return };
+	disputes::abandon::<T>(job, replica, &check);
+	closed::<T>(job, replica);
 }
 
 /// The most one verdict (with its `closed`) weighs: the worst of its stages.

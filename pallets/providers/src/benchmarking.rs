@@ -1,9 +1,11 @@
 //! Benchmarks of the registry's calls, its liveness hook and the functions other pallets call.
 //!
 //! Each runs its worst case: the provider matchable before and after (so both index entries are
-//! rewritten), the liveness hook with every provider expiring and bonded (so each is slashed),
-//! and matching with an index whose cheapest entries all fail, so that it visits its whole scan
-//! budget in every memory tier.
+//! rewritten), a change of stake that makes the provider both matchable and tracked by the
+//! liveness hook, the liveness hook with every provider expiring and bonded (so each is
+//! slashed), and matching with an index whose cheapest entries all pass every check but the last
+//! (the free stake for the job's collateral), so that it visits its whole scan budget in every
+//! memory tier and reads both stake figures of each entry.
 
 use super::*;
 use crate::Pallet as Providers;
@@ -11,7 +13,10 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::Hooks;
 use frame_system::RawOrigin;
 use sp_runtime::traits::{Bounded, One, Zero};
-use tessera_primitives::market::Region;
+use tessera_primitives::market::{Capabilities, Region};
+
+/// Every capability: a provider that runs any job.
+const ALL: Capabilities = Capabilities { matmul_i8: true, opaque: true, enclave: true };
 
 fn profile<T: Config>(gpus: u32, vram_gib: u32, region: Region) -> HardwareProfileOf<T> {
 	let model = alloc::vec![b'G'; T::MaxModelLen::get() as usize];
@@ -28,6 +33,39 @@ fn profile<T: Config>(gpus: u32, vram_gib: u32, region: Region) -> HardwareProfi
 		disk_gib: 8_000,
 		bandwidth_mbps: 10_000,
 		region,
+		capabilities: ALL,
+	}
+}
+
+/// An index entry of a provider with 8 GPUs of `vram_mib` each and every capability, attested
+/// for good.
+fn entry<T: Config>(
+	worker: &T::AccountId,
+	vram_mib: u32,
+) -> IndexEntry<T::AccountId, BlockNumberFor<T>> {
+	IndexEntry {
+		worker: worker.clone(),
+		gpus: 8,
+		vram_mib,
+		int8_tops: 600,
+		fp16_tflops: 80,
+		ram_mib: 512 * 1024,
+		capabilities: ALL,
+		attested_until: Some(BlockNumberFor::<T>::max_value()),
+		reputation: reputation::initial(Zero::zero()),
+	}
+}
+
+/// Needs that every entry of [`entry`] meets (checking each field) but for a collateral no free
+/// stake covers.
+fn hard_needs<T: Config>() -> Needs<BalanceOf<T>, BlockNumberFor<T>> {
+	Needs {
+		requirements: Requirements { min_gpus: 8, attestation: true, ..Default::default() },
+		memory_mib: 1024,
+		total_int8_tops: 8 * 600,
+		capabilities: ALL,
+		attested_through: One::one(),
+		collateral: BalanceOf::<T>::max_value(),
 	}
 }
 
@@ -231,32 +269,27 @@ mod benchmarks {
 	}
 
 	/// Matching against a full index: more providers than the scan budget in every tier, all of
-	/// them unbonded, so the query visits its whole budget and finds nothing.
+	/// them bonded and meeting every need but the free stake for the job's collateral, so the
+	/// query visits its whole budget, reads the bond and the free stake of each entry, and finds
+	/// nothing.
 	#[benchmark]
 	fn cheapest() {
 		let entries = T::MaxIndexScan::get().saturating_add(1);
 		for tier in 0..price_index::TIERS {
 			for i in 0..entries {
-				let provider: T::AccountId = account("unbonded", u32::from(tier) * entries + i, 0);
-				let entry = IndexEntry {
-					worker: provider.clone(),
-					gpus: 8,
-					vram_mib: price_index::VRAM_TIERS[usize::from(tier)],
-					int8_tops: 600,
-					fp16_tflops: 80,
-					attested_until: None,
-					reputation: reputation::initial(Zero::zero()),
-				};
+				let provider: T::AccountId = account("bonded", u32::from(tier) * entries + i, 0);
+				T::BenchmarkHelper::bond(&provider, 8);
+				let entry = entry::<T>(&provider, price_index::VRAM_TIERS[usize::from(tier)]);
 				let key = price_index::price_key::<T>(price::<T>(i));
 				PriceIndex::<T>::insert((None::<Region>, tier, (key, provider)), entry);
 			}
 		}
-		let requirements = Requirements::default();
+		let needs = hard_needs::<T>();
 		let found;
 
 		#[block]
 		{
-			found = Providers::<T>::cheapest(&requirements, BalanceOf::<T>::max_value(), 64, &[]);
+			found = Providers::<T>::cheapest(&needs, BalanceOf::<T>::max_value(), 64, &[]);
 		}
 
 		assert!(found.is_empty());
@@ -269,27 +302,19 @@ mod benchmarks {
 	fn cheapest_with_providers(p: Linear<10, 100_000>) {
 		for i in 0..p {
 			let provider: T::AccountId = account("provider", i, 0);
-			let entry = IndexEntry {
-				worker: provider.clone(),
-				gpus: 8,
-				vram_mib: 24 * 1024,
-				int8_tops: 600,
-				fp16_tflops: 80,
-				attested_until: None,
-				reputation: reputation::initial(Zero::zero()),
-			};
+			let entry = entry::<T>(&provider, 24 * 1024);
 			let key = price_index::price_key::<T>(price::<T>(i));
 			PriceIndex::<T>::insert(
 				(None::<Region>, price_index::tier_of(entry.vram_mib), (key, provider)),
 				entry,
 			);
 		}
-		let requirements = Requirements::default();
+		let needs = hard_needs::<T>();
 		let found;
 
 		#[block]
 		{
-			found = Providers::<T>::cheapest(&requirements, BalanceOf::<T>::max_value(), 64, &[]);
+			found = Providers::<T>::cheapest(&needs, BalanceOf::<T>::max_value(), 64, &[]);
 		}
 
 		assert!(found.is_empty());
@@ -302,7 +327,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			assert!(<Providers<T> as ProviderRegistry<_, _>>::job_assigned(&provider).is_ok());
+			assert!(<Providers<T> as ProviderRegistry<_, _, _>>::job_assigned(&provider).is_ok());
 		}
 
 		assert_eq!(info::<T>(&provider).active_jobs, 1);
@@ -314,13 +339,13 @@ mod benchmarks {
 		matchable::<T>(&provider, &account("worker", 0, 0), Region::Europe, price::<T>(10));
 		// Full, so releasing a slot puts it back into the index.
 		for _ in 0..T::MaxJobSlots::get() {
-			assert!(<Providers<T> as ProviderRegistry<_, _>>::job_assigned(&provider).is_ok());
+			assert!(<Providers<T> as ProviderRegistry<_, _, _>>::job_assigned(&provider).is_ok());
 		}
 		assert!(!info::<T>(&provider).indexed);
 
 		#[block]
 		{
-			assert!(<Providers<T> as ProviderRegistry<_, _>>::job_released(&provider).is_ok());
+			assert!(<Providers<T> as ProviderRegistry<_, _, _>>::job_released(&provider).is_ok());
 		}
 
 		assert!(info::<T>(&provider).indexed);
@@ -333,7 +358,11 @@ mod benchmarks {
 
 		#[block]
 		{
-			<Providers<T> as ReputationRecorder<_>>::record(&provider, Outcome::Completed);
+			<Providers<T> as ReputationRecorder<_>>::record(
+				&provider,
+				Outcome::Completed,
+				T::ReputationValueUnit::get(),
+			);
 		}
 
 		assert!(
@@ -341,17 +370,37 @@ mod benchmarks {
 		);
 	}
 
+	/// A bond that now covers the provider's GPUs: it enters the price index and the liveness
+	/// hook, with a fresh deadline since its old one passed while it was untracked.
 	#[benchmark]
 	fn stake_changed() {
 		let provider: T::AccountId = account("provider", 0, 0);
 		matchable::<T>(&provider, &account("worker", 0, 0), Region::Europe, price::<T>(10));
+		// The state of an online provider the registry last saw without a bond, whatever the
+		// stake pallet told it while bonding: out of the index and the liveness hook.
+		let mut untracked = info::<T>(&provider);
+		price_index::remove::<T>(
+			&provider,
+			untracked.profile.region,
+			untracked.profile.gpu.vram_mib,
+			untracked.price_per_unit,
+		);
+		LivenessDeadlines::<T>::remove(untracked.heartbeat_deadline, &provider);
+		untracked.indexed = false;
+		untracked.tracked = false;
+		let late = untracked.heartbeat_deadline.saturating_add(One::one());
+		crate::Providers::<T>::insert(&provider, untracked);
+		frame_system::Pallet::<T>::set_block_number(late);
 
 		#[block]
 		{
 			<Providers<T> as StakeObserver<_>>::stake_changed(&provider);
 		}
 
-		assert!(info::<T>(&provider).indexed);
+		let info = info::<T>(&provider);
+		assert!(info.indexed && info.tracked);
+		assert_eq!(info.heartbeat_deadline, late.saturating_add(T::HeartbeatTimeout::get()));
+		assert!(LivenessDeadlines::<T>::contains_key(info.heartbeat_deadline, &provider));
 	}
 
 	#[benchmark]

@@ -14,14 +14,19 @@
 //!   [`Config::HeartbeatTimeout`] blocks and at most every [`Config::HeartbeatInterval`] blocks
 //!   (the first after going online may come at once).
 //!   An on-time heartbeat is free; an early one, or one from an unknown key, is refused and pays
-//!   its fee, so heartbeats cannot be used to spam the chain. A provider whose heartbeats stop is
-//!   taken offline by a bounded hook ([`liveness`]) and slashed through [`Config::Stake`] for
-//!   [`tessera_primitives::market::SlashReason::MissedHeartbeats`].
+//!   its fee, so heartbeats cannot be used to spam the chain. An online provider whose bond
+//!   covers its GPUs is tracked by a bounded hook ([`liveness`]): when its heartbeats stop, it
+//!   is taken offline and slashed through [`Config::Stake`] for
+//!   [`tessera_primitives::market::SlashReason::MissedHeartbeats`]. A provider without such a
+//!   bond is not tracked (and not matched), so registering without bonding costs the hook
+//!   nothing.
 //! - **Reputation.** A score that the jobs and proofs pallets move through
-//!   [`ReputationRecorder`] and that decays towards neutral ([`reputation`]).
+//!   [`ReputationRecorder`], by the outcome and value of each job, and that decays towards
+//!   neutral ([`reputation`]).
 //! - **Matching.** Online providers with a free job slot and a bond covering their GPUs are in
-//!   the [`price_index`], which returns the cheapest that meet a job's [`Requirements`] in a
-//!   bounded number of reads ([`ProviderRegistry::cheapest`]).
+//!   the [`price_index`], which returns the cheapest that meet a job's [`Needs`] (the client's
+//!   [`Requirements`] plus the memory, throughput, capabilities, attestation and collateral
+//!   the job itself needs) in a bounded number of reads ([`ProviderRegistry::cheapest`]).
 //! - **Bans.** A provider proven to have cheated ([`StakeObserver::fraud_proven`]) goes offline
 //!   for good, and its account can never register again.
 //!
@@ -53,8 +58,8 @@ use frame_support::{dispatch::DispatchResult, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
 use tessera_primitives::market::{
-	AttestationRegistry, Candidate, Outcome, ProviderRegistry, ReputationRecorder, Requirements,
-	StakeInfo, StakeObserver,
+	AttestationRegistry, Candidate, Needs, Outcome, ProviderRegistry, ReputationRecorder,
+	Requirements, StakeInfo, StakeObserver,
 };
 
 /// Log target of this pallet.
@@ -145,6 +150,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type ReputationHalfLife: Get<BlockNumberFor<Self>>;
 
+		/// Least value (what the provider is paid, in the smallest unit) of a completed job that
+		/// moves its provider's reputation; smaller ones move nothing, so that reputation cannot
+		/// be farmed with tiny jobs. Faults cost the same whatever the value. See [`reputation`].
+		#[pallet::constant]
+		type MinReputationValue: Get<u128>;
+
+		/// Value of a completed job that makes the full reputation step; a smaller one makes
+		/// `step * value / unit` of it. See [`reputation`].
+		#[pallet::constant]
+		type ReputationValueUnit: Get<u128>;
+
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -190,7 +206,8 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Online providers by the block at which they are taken offline unless a heartbeat comes.
+	/// Tracked providers (online, with a bond that covers their GPUs) by the block at which they
+	/// are taken offline unless a heartbeat comes. See [`liveness`].
 	#[pallet::storage]
 	pub type LivenessDeadlines<T: Config> = StorageDoubleMap<
 		_,
@@ -227,7 +244,8 @@ pub mod pallet {
 		Deregistered { provider: T::AccountId },
 		/// A provider entered (`true`) or left (`false`) the price index.
 		MatchableChanged { provider: T::AccountId, matchable: bool },
-		/// A provider's reputation moved.
+		/// A job outcome of a provider was recorded; `score` is its reputation now (unchanged
+		/// after a completed job worth less than `MinReputationValue`).
 		ReputationChanged { provider: T::AccountId, outcome: Outcome, score: u32 },
 		/// A provider's enclave attestation was set (`Some(until)`) or withdrawn (`None`).
 		AttestationSet { provider: T::AccountId, until: Option<BlockNumberFor<T>> },
@@ -279,6 +297,10 @@ pub mod pallet {
 		NotMatchable,
 		/// The provider has no job assigned.
 		NoActiveJobs,
+		/// The profile declares no capability: its worker would run no job.
+		NoCapability,
+		/// The new number of job slots is below the jobs the provider has assigned now.
+		SlotsBelowActiveJobs,
 	}
 
 	#[pallet::hooks]
@@ -306,7 +328,8 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the signer as a provider. It starts online, with its heartbeat due within
-		/// `HeartbeatTimeout` blocks, and becomes matchable once its bond covers its GPUs.
+		/// `HeartbeatTimeout` blocks; once its bond covers its GPUs, it is matchable and the
+		/// liveness hook tracks its heartbeats.
 		///
 		/// - `profile`: the hardware offered.
 		/// - `price_per_unit`: asking price per unit of work.
@@ -318,8 +341,8 @@ pub mod pallet {
 		///
 		/// Errors: [`Error::Banned`], [`Error::AlreadyRegistered`], [`Error::WorkerInUse`], the
 		/// profile errors ([`Error::NoGpus`], [`Error::InvalidGpuModel`], [`Error::NoVram`],
-		/// [`Error::NoThroughput`]), [`Error::ZeroPrice`], [`Error::InvalidJobSlots`],
-		/// [`Error::InvalidEndpoint`].
+		/// [`Error::NoThroughput`], [`Error::NoCapability`]), [`Error::ZeroPrice`],
+		/// [`Error::InvalidJobSlots`], [`Error::InvalidEndpoint`].
 		///
 		/// Events: [`Event::Registered`], and [`Event::MatchableChanged`] if it is matchable.
 		#[pallet::call_index(0)]
@@ -356,11 +379,11 @@ pub mod pallet {
 				reputation: reputation::initial(now),
 				attested_until: None,
 				indexed: false,
+				tracked: false,
 				registered_at: now,
 			};
 			let before = info.clone();
 			Self::sync_index(&provider, &before, &mut info);
-			LivenessDeadlines::<T>::insert(deadline, &provider, ());
 			Workers::<T>::insert(&worker, &provider);
 			Self::count_online(None, Some(&info));
 			Providers::<T>::insert(&provider, info);
@@ -369,12 +392,13 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Replaces the provider's hardware profile, job slots and endpoint.
+		/// Replaces the provider's hardware profile, job slots and endpoint. Jobs already
+		/// assigned keep running; `max_jobs` cannot go below their number.
 		///
 		/// Dispatch origin: signed, by the provider's account.
 		///
 		/// Errors: [`Error::NotRegistered`], the profile errors, [`Error::InvalidJobSlots`],
-		/// [`Error::InvalidEndpoint`].
+		/// [`Error::InvalidEndpoint`], [`Error::SlotsBelowActiveJobs`].
 		///
 		/// Events: [`Event::ProfileUpdated`], and [`Event::MatchableChanged`] if that changed.
 		#[pallet::call_index(1)]
@@ -390,6 +414,7 @@ pub mod pallet {
 			Self::check_job_slots(max_jobs)?;
 			Self::check_endpoint(&endpoint)?;
 			Self::mutate_provider(&provider, |info| {
+				ensure!(max_jobs >= info.active_jobs, Error::<T>::SlotsBelowActiveJobs);
 				info.profile = profile;
 				info.max_jobs = max_jobs;
 				info.endpoint = endpoint;
@@ -459,7 +484,6 @@ pub mod pallet {
 			let provider = ensure_signed(origin)?;
 			Self::mutate_provider(&provider, |info| {
 				ensure!(info.status == Status::Online, Error::<T>::AlreadyOffline);
-				LivenessDeadlines::<T>::remove(info.heartbeat_deadline, &provider);
 				info.status = Status::Offline;
 				Ok(())
 			})?;
@@ -468,7 +492,7 @@ pub mod pallet {
 		}
 
 		/// Brings the provider back online, with its next heartbeat due within
-		/// `HeartbeatTimeout` blocks.
+		/// `HeartbeatTimeout` blocks (tracked by the liveness hook if its bond covers its GPUs).
 		///
 		/// Dispatch origin: signed, by the provider's account.
 		///
@@ -486,7 +510,6 @@ pub mod pallet {
 				info.status = Status::Online;
 				info.last_heartbeat = None;
 				info.heartbeat_deadline = now.saturating_add(T::HeartbeatTimeout::get());
-				LivenessDeadlines::<T>::insert(info.heartbeat_deadline, &provider, ());
 				Ok(())
 			})?;
 			Self::deposit_event(Event::WentOnline { provider });
@@ -516,10 +539,12 @@ pub mod pallet {
 					Error::<T>::HeartbeatTooEarly
 				);
 			}
-			LivenessDeadlines::<T>::remove(info.heartbeat_deadline, &provider);
+			let before = info.clone();
 			info.last_heartbeat = Some(now);
 			info.heartbeat_deadline = now.saturating_add(T::HeartbeatTimeout::get());
-			LivenessDeadlines::<T>::insert(info.heartbeat_deadline, &provider, ());
+			// Moves the deadline entry of a tracked provider. Whether it is tracked changes only
+			// with the changes `sync_index` sees, as whether it is matchable does.
+			Self::sync_liveness(&provider, &before, &mut info, before.tracked);
 			let next_deadline = info.heartbeat_deadline;
 			// Free only for a provider whose bond covers its GPUs: otherwise registering many
 			// unbonded providers would buy unlimited free transactions.
@@ -550,9 +575,6 @@ pub mod pallet {
 			let mut gone = info.clone();
 			gone.status = Status::Offline;
 			Self::sync_index(&provider, &info, &mut gone);
-			if info.status == Status::Online {
-				LivenessDeadlines::<T>::remove(info.heartbeat_deadline, &provider);
-			}
 			Workers::<T>::remove(&info.worker);
 			Self::count_online(Some(&info), None);
 			Providers::<T>::remove(&provider);
@@ -572,10 +594,20 @@ impl<T: Config> Pallet<T> {
 		let mut info = Providers::<T>::get(provider).ok_or(Error::<T>::NotRegistered)?;
 		let before = info.clone();
 		change(&mut info)?;
-		Self::sync_index(provider, &before, &mut info);
-		Self::count_online(Some(&before), Some(&info));
-		Providers::<T>::insert(provider, info);
+		Self::store(provider, &before, info);
 		Ok(())
+	}
+
+	/// Stores `after` as `provider`'s record, which was `before`, with the price index, the
+	/// liveness deadline and the [`Online`] counters brought in line with it.
+	pub(crate) fn store(
+		provider: &T::AccountId,
+		before: &ProviderInfoOf<T>,
+		mut after: ProviderInfoOf<T>,
+	) {
+		Self::sync_index(provider, before, &mut after);
+		Self::count_online(Some(before), Some(&after));
+		Providers::<T>::insert(provider, after);
 	}
 
 	/// Moves the [`Online`] counters from what `before` counted to what `after` counts (`None`
@@ -604,14 +636,6 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Whether `info` should be in the price index: online, a free job slot, and a bond that
-	/// covers its GPUs. (Banned providers are always offline.)
-	fn should_be_indexed(provider: &T::AccountId, info: &ProviderInfoOf<T>) -> bool {
-		info.status == Status::Online
-			&& info.active_jobs < info.max_jobs
-			&& T::Stake::meets_minimum(provider, info.profile.gpu.count)
-	}
-
 	/// The index entry for `info`.
 	fn index_entry(info: &ProviderInfoOf<T>) -> IndexEntry<T::AccountId, BlockNumberFor<T>> {
 		IndexEntry {
@@ -620,20 +644,29 @@ impl<T: Config> Pallet<T> {
 			vram_mib: info.profile.gpu.vram_mib,
 			int8_tops: info.profile.gpu.int8_tops,
 			fp16_tflops: info.profile.gpu.fp16_tflops,
+			ram_mib: info.profile.ram_mib,
+			capabilities: info.profile.capabilities,
 			attested_until: info.attested_until,
 			reputation: info.reputation,
 		}
 	}
 
-	/// Moves `provider`'s price-index entries from what `before` put there to what `after`
-	/// needs, sets `after.indexed`, and reports a change of matchability. The caller stores
-	/// `after`.
+	/// Moves `provider`'s price-index entries and liveness deadline from what `before` put there
+	/// to what `after` needs, sets `after.indexed` and `after.tracked`, and reports a change of
+	/// matchability. The caller stores `after`.
+	///
+	/// A provider is tracked when online with a bond that covers its GPUs, and indexed when
+	/// also with a free job slot (banned providers are always offline); the bond is read once,
+	/// and only for an online provider.
 	pub(crate) fn sync_index(
 		provider: &T::AccountId,
 		before: &ProviderInfoOf<T>,
 		after: &mut ProviderInfoOf<T>,
 	) {
-		let wanted = Self::should_be_indexed(provider, after);
+		let track = after.status == Status::Online
+			&& T::Stake::meets_minimum(provider, after.profile.gpu.count);
+		Self::sync_liveness(provider, before, after, track);
+		let wanted = track && after.active_jobs < after.max_jobs;
 		let same_keys = before.profile.region == after.profile.region
 			&& price_index::tier_of(before.profile.gpu.vram_mib)
 				== price_index::tier_of(after.profile.gpu.vram_mib)
@@ -664,6 +697,35 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Moves `provider`'s entry in [`LivenessDeadlines`] from where `before` had it to where
+	/// `after` needs it, given whether `after` is to be tracked (`track`, which implies
+	/// online), and sets `after.tracked`. A provider that becomes tracked with its deadline
+	/// already passed (it went without heartbeats while untracked) gets `HeartbeatTimeout`
+	/// blocks from now, so that its entry lies where the hook still looks. The caller stores
+	/// `after`.
+	pub(crate) fn sync_liveness(
+		provider: &T::AccountId,
+		before: &ProviderInfoOf<T>,
+		after: &mut ProviderInfoOf<T>,
+		track: bool,
+	) {
+		if track && !before.tracked {
+			let now = frame_system::Pallet::<T>::block_number();
+			if after.heartbeat_deadline <= now {
+				after.heartbeat_deadline = now.saturating_add(T::HeartbeatTimeout::get());
+			}
+		}
+		let unchanged =
+			before.tracked && track && before.heartbeat_deadline == after.heartbeat_deadline;
+		if before.tracked && !unchanged {
+			LivenessDeadlines::<T>::remove(before.heartbeat_deadline, provider);
+		}
+		if track && !unchanged {
+			LivenessDeadlines::<T>::insert(after.heartbeat_deadline, provider, ());
+		}
+		after.tracked = track;
+	}
+
 	fn check_profile(profile: &HardwareProfileOf<T>) -> DispatchResult {
 		let gpu = &profile.gpu;
 		ensure!(gpu.count > 0, Error::<T>::NoGpus);
@@ -673,6 +735,8 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(gpu.vram_mib > 0, Error::<T>::NoVram);
 		ensure!(gpu.int8_tops > 0 && gpu.fp16_tflops > 0, Error::<T>::NoThroughput);
+		let caps = &profile.capabilities;
+		ensure!(caps.matmul_i8 || caps.opaque || caps.enclave, Error::<T>::NoCapability);
 		Ok(())
 	}
 
@@ -703,11 +767,16 @@ impl<T: Config> Pallet<T> {
 	/// - every index entry belongs to an indexed record;
 	/// - `Workers` and the records point at each other; `ProviderCount` counts the records and
 	///   `Online` the online ones and their GPUs;
-	/// - every online provider has exactly its deadline in `LivenessDeadlines`, and every
-	///   deadline belongs to an online provider.
-	#[cfg(any(feature = "try-runtime", test))]
+	/// - only online providers are tracked, and every indexed provider is;
+	/// - every tracked provider (online, with a bond that covered its GPUs at the last change the
+	///   registry saw) has exactly its deadline in `LivenessDeadlines`, and no other provider
+	///   has one.
+	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
+	// after every block without building the dependency tree a second time with `try-runtime`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut count = 0u32;
+		let mut tracked = 0u32;
 		let mut online = OnlineStats::default();
 		for (provider, info) in Providers::<T>::iter() {
 			count = count.saturating_add(1);
@@ -725,6 +794,11 @@ impl<T: Config> Pallet<T> {
 			if info.indexed {
 				ensure!(info.status == Status::Online, "offline provider in the price index");
 				ensure!(info.active_jobs < info.max_jobs, "full provider in the price index");
+				ensure!(info.tracked, "indexed provider untracked by liveness");
+			}
+			if info.tracked {
+				ensure!(info.status == Status::Online, "offline provider tracked by liveness");
+				tracked = tracked.saturating_add(1);
 			}
 			let key = price_index::price_key::<T>(info.price_per_unit);
 			let entry = Self::index_entry(&info);
@@ -738,10 +812,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			let deadline = LivenessDeadlines::<T>::contains_key(info.heartbeat_deadline, &provider);
-			ensure!(
-				deadline == (info.status == Status::Online),
-				"liveness deadline does not match status"
-			);
+			ensure!(deadline == info.tracked, "liveness deadline does not match tracking");
 		}
 		ensure!(count == ProviderCount::<T>::get(), "ProviderCount disagrees with records");
 		ensure!(online == Online::<T>::get(), "Online disagrees with records");
@@ -764,23 +835,22 @@ impl<T: Config> Pallet<T> {
 		for (deadline, provider, ()) in LivenessDeadlines::<T>::iter() {
 			deadlines = deadlines.saturating_add(1);
 			let info = Providers::<T>::get(&provider).ok_or("deadline of unknown provider")?;
-			ensure!(
-				info.status == Status::Online && info.heartbeat_deadline == deadline,
-				"stale liveness deadline"
-			);
+			ensure!(info.tracked && info.heartbeat_deadline == deadline, "stale liveness deadline");
 		}
+		// Each entry is at its provider's deadline, so this leaves one entry per provider.
+		ensure!(deadlines == tracked, "more liveness deadlines than tracked providers");
 		Ok(())
 	}
 }
 
-impl<T: Config> ProviderRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+impl<T: Config> ProviderRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn cheapest(
-		requirements: &Requirements,
+		needs: &Needs<BalanceOf<T>, BlockNumberFor<T>>,
 		max_price_per_unit: BalanceOf<T>,
 		count: u32,
 		exclude: &[T::AccountId],
 	) -> Vec<Candidate<T::AccountId, BalanceOf<T>>> {
-		price_index::cheapest::<T>(requirements, max_price_per_unit, count, exclude)
+		price_index::cheapest::<T>(needs, max_price_per_unit, count, exclude)
 	}
 
 	fn cheapest_weight() -> Weight {
@@ -818,26 +888,40 @@ impl<T: Config> ProviderRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Self::deposit_event(Event::JobReleased { provider: provider.clone(), active_jobs });
 		Ok(())
 	}
+
+	fn is_banned(provider: &T::AccountId) -> bool {
+		Banned::<T>::contains_key(provider)
+	}
 }
 
 impl<T: Config> ReputationRecorder<T::AccountId> for Pallet<T> {
-	fn record(provider: &T::AccountId, outcome: Outcome) {
+	/// Moves the reputation by [`reputation::apply`] and reports the score in
+	/// [`Event::ReputationChanged`], also when the outcome moved nothing (a completed job worth
+	/// less than `MinReputationValue`, which leaves the record untouched).
+	fn record(provider: &T::AccountId, outcome: Outcome, value: u128) {
 		let now = frame_system::Pallet::<T>::block_number();
-		let mut score = 0;
-		let recorded = Self::mutate_provider(provider, |info| {
-			info.reputation =
-				reputation::apply(&info.reputation, outcome, now, T::ReputationHalfLife::get());
-			score = info.reputation.score;
-			Ok(())
+		let rule = reputation::ValueRule {
+			min_value: T::MinReputationValue::get(),
+			unit: T::ReputationValueUnit::get(),
+		};
+		let half_life = T::ReputationHalfLife::get();
+		let Some(info) = Providers::<T>::get(provider) else {
+			// An outcome for a provider that has since deregistered has no record left to move.
+			return;
+		};
+		let score = match reputation::apply(&info.reputation, outcome, value, &rule, now, half_life)
+		{
+			Some(moved) => {
+				Self::store(provider, &info, ProviderInfo { reputation: moved, ..info.clone() });
+				moved.score
+			},
+			None => reputation::current(&info.reputation, now, half_life),
+		};
+		Self::deposit_event(Event::ReputationChanged {
+			provider: provider.clone(),
+			outcome,
+			score,
 		});
-		// An outcome for a provider that has since deregistered has no record left to move.
-		if recorded.is_ok() {
-			Self::deposit_event(Event::ReputationChanged {
-				provider: provider.clone(),
-				outcome,
-				score,
-			});
-		}
 	}
 }
 
@@ -870,7 +954,6 @@ impl<T: Config> StakeObserver<T::AccountId> for Pallet<T> {
 		let _ = Self::mutate_provider(who, |info| {
 			if info.status == Status::Online {
 				was_online = true;
-				LivenessDeadlines::<T>::remove(info.heartbeat_deadline, who);
 				info.status = Status::Offline;
 			}
 			Ok(())
@@ -918,22 +1001,22 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether `info`, with reputation `score` now, meets `requirements` at block `now`: the
-	/// same test as the price index's ([`price_index::fits`]), plus the region, which the index
-	/// answers by its layout instead. Status, job slots and bond are not looked at.
+	/// same test as the price index's ([`price_index::meets`], with an attestation valid at
+	/// `now` and none of a job's own needs), plus the region, which the index answers by its
+	/// layout instead. Status, job slots, bond and free stake are not looked at.
 	pub fn meets_requirements(
 		info: &ProviderInfoOf<T>,
 		score: u32,
 		requirements: &Requirements,
 		now: BlockNumberFor<T>,
 	) -> bool {
-		let gpu = &info.profile.gpu;
+		let needs: Needs<BalanceOf<T>, _> = Needs {
+			requirements: requirements.clone(),
+			attested_through: now,
+			..Default::default()
+		};
 		requirements.region.is_none_or(|region| region == info.profile.region)
-			&& gpu.vram_mib >= requirements.min_vram_mib
-			&& gpu.count >= requirements.min_gpus
-			&& gpu.int8_tops >= requirements.min_int8_tops
-			&& gpu.fp16_tflops >= requirements.min_fp16_tflops
-			&& (!requirements.attestation || info.attested_until.is_some_and(|until| until > now))
-			&& score >= requirements.min_reputation
+			&& price_index::meets(&Self::index_entry(info), score, &needs, now)
 	}
 
 	/// Number of registered providers.

@@ -1,16 +1,26 @@
 //! Liveness: providers whose worker stops sending heartbeats are taken offline, in a hook whose
 //! work per block is bounded.
 //!
-//! Each online provider has one entry in `LivenessDeadlines` at the block where it is due to be
+//! Each tracked provider has one entry in `LivenessDeadlines` at the block where it is due to be
 //! marked offline; a heartbeat moves the entry. `on_initialize` walks the deadline blocks from
 //! `LivenessCursor` up to the current block, handling at most `MaxLivenessChecksPerBlock`
 //! providers and visiting at most as many blocks. Whatever is left (more providers due at once
 //! than the limit) is handled in the next blocks: a provider is then taken offline a little late,
 //! never early, and never skipped.
+//!
+//! # Who is tracked
+//!
+//! A provider is tracked while it is online and its bond covers its GPUs, as of the last change
+//! the registry saw (its own calls, its jobs, and
+//! [`tessera_primitives::market::StakeObserver::stake_changed`], which the stake pallet calls
+//! whenever a bond changes), exactly as it is indexed when it also has a free job slot. So
+//! registering without a bond cannot fill the hook's work: an untracked provider is neither
+//! matched nor slashed for missed heartbeats (its heartbeats are accepted, and paid for). One
+//! that becomes tracked after its deadline passed gets `HeartbeatTimeout` blocks from then.
 
 use crate::{
 	pallet::{Config, Event, LivenessCursor, LivenessDeadlines, Pallet, Providers},
-	types::{OfflineReason, Status},
+	types::{OfflineReason, ProviderInfo, Status},
 	WeightInfo,
 };
 use alloc::vec::Vec;
@@ -36,7 +46,6 @@ pub fn on_initialize<T: Config>(now: BlockNumberFor<T>) -> Weight {
 			.take(limit.saturating_sub(expired) as usize)
 			.collect();
 		for provider in due {
-			LivenessDeadlines::<T>::remove(cursor, &provider);
 			expire::<T>(&provider, cursor);
 			expired = expired.saturating_add(1);
 		}
@@ -50,19 +59,19 @@ pub fn on_initialize<T: Config>(now: BlockNumberFor<T>) -> Weight {
 	T::WeightInfo::on_initialize(expired, blocks)
 }
 
-/// Takes `provider`, whose heartbeat was due at `deadline`, offline and reports it to the stake
-/// pallet.
+/// Takes `provider`, whose heartbeat was due at `deadline`, offline (which removes its entry at
+/// `deadline`) and reports it to the stake pallet.
 fn expire<T: Config>(provider: &T::AccountId, deadline: BlockNumberFor<T>) {
-	let Some(mut info) = Providers::<T>::get(provider) else { return };
-	if info.status != Status::Online || info.heartbeat_deadline != deadline {
-		// A stale entry; cannot happen, as every status change moves or removes the entry.
+	let record = Providers::<T>::get(provider);
+	let Some(before) = record.filter(|info| {
+		info.tracked && info.status == Status::Online && info.heartbeat_deadline == deadline
+	}) else {
+		// A stale entry; cannot happen, as every change of tracking moves or removes the entry.
+		LivenessDeadlines::<T>::remove(deadline, provider);
 		return;
-	}
-	let before = info.clone();
-	info.status = Status::Offline;
-	Pallet::<T>::sync_index(provider, &before, &mut info);
-	Pallet::<T>::count_online(Some(&before), Some(&info));
-	Providers::<T>::insert(provider, &info);
+	};
+	let after = ProviderInfo { status: Status::Offline, ..before.clone() };
+	Pallet::<T>::store(provider, &before, after);
 	Pallet::<T>::deposit_event(Event::WentOffline {
 		provider: provider.clone(),
 		reason: OfflineReason::MissedHeartbeats,

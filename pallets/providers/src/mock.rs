@@ -7,7 +7,9 @@ use core::cell::RefCell;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use sp_runtime::{BoundedVec, BuildStorage, DispatchError};
 use std::collections::BTreeMap;
-use tessera_primitives::market::{Region, SlashOutcome, SlashReason, Slashing, StakeInfo};
+use tessera_primitives::market::{
+	Capabilities, Region, SlashOutcome, SlashReason, Slashing, StakeInfo,
+};
 
 pub type AccountId = u64;
 pub type Balance = u128;
@@ -34,15 +36,22 @@ pub const HEARTBEAT_TIMEOUT: u64 = 30;
 pub const MAX_LIVENESS_CHECKS: u32 = 3;
 pub const MAX_INDEX_SCAN: u32 = 8;
 pub const HALF_LIFE: u64 = 1_000;
+/// Completed jobs worth less than this move no reputation.
+pub const MIN_REPUTATION_VALUE: u128 = 100;
+/// Completed jobs worth this much make the full reputation step.
+pub const REPUTATION_VALUE_UNIT: u128 = 1_000;
 
 parameter_types! {
 	pub const HeartbeatInterval: u64 = HEARTBEAT_INTERVAL;
 	pub const HeartbeatTimeout: u64 = HEARTBEAT_TIMEOUT;
 	pub const ReputationHalfLife: u64 = HALF_LIFE;
+	pub const MinReputationValue: u128 = MIN_REPUTATION_VALUE;
+	pub const ReputationValueUnit: u128 = REPUTATION_VALUE_UNIT;
 }
 
 thread_local! {
 	static BONDS: RefCell<BTreeMap<AccountId, Balance>> = const { RefCell::new(BTreeMap::new()) };
+	static FREE: RefCell<BTreeMap<AccountId, Balance>> = const { RefCell::new(BTreeMap::new()) };
 	static SLASHES: RefCell<Vec<(AccountId, SlashReason)>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -53,6 +62,11 @@ impl MockStake {
 	pub fn set_bond(who: AccountId, amount: Balance) {
 		BONDS.with(|b| b.borrow_mut().insert(who, amount));
 	}
+	/// Sets `who`'s free stake (bond not set aside as collateral); until set, all of its bond
+	/// is free.
+	pub fn set_free_stake(who: AccountId, amount: Balance) {
+		FREE.with(|f| f.borrow_mut().insert(who, amount));
+	}
 	/// Slashes recorded so far, oldest first.
 	pub fn slashes() -> Vec<(AccountId, SlashReason)> {
 		SLASHES.with(|s| s.borrow().clone())
@@ -62,6 +76,9 @@ impl MockStake {
 impl StakeInfo<AccountId, Balance> for MockStake {
 	fn bonded(who: &AccountId) -> Balance {
 		BONDS.with(|b| b.borrow().get(who).copied().unwrap_or(0))
+	}
+	fn free_stake(who: &AccountId) -> Balance {
+		FREE.with(|f| f.borrow().get(who).copied()).unwrap_or_else(|| Self::bonded(who))
 	}
 	fn minimum_bond(gpus: u32) -> Balance {
 		MIN_BOND_PER_GPU * Balance::from(gpus)
@@ -104,13 +121,15 @@ impl pallet_providers::Config for Test {
 	type MaxLivenessChecksPerBlock = ConstU32<MAX_LIVENESS_CHECKS>;
 	type MaxIndexScan = ConstU32<MAX_INDEX_SCAN>;
 	type ReputationHalfLife = ReputationHalfLife;
+	type MinReputationValue = MinReputationValue;
+	type ReputationValueUnit = ReputationValueUnit;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockStake;
 }
 
 /// A profile: `count` cards of `vram_gib` GiB in `region`, 100 int8 TOPS and 50 fp16 TFLOPS
-/// each.
+/// each, 64 GiB of host memory, running `MatMulI8` and opaque jobs (no enclave).
 pub fn profile(vram_gib: u32, count: u32, region: Region) -> HardwareProfileOf<Test> {
 	HardwareProfile {
 		gpu: GpuSpec {
@@ -125,6 +144,7 @@ pub fn profile(vram_gib: u32, count: u32, region: Region) -> HardwareProfileOf<T
 		disk_gib: 1_000,
 		bandwidth_mbps: 1_000,
 		region,
+		capabilities: Capabilities { matmul_i8: true, opaque: true, enclave: false },
 	}
 }
 
@@ -151,6 +171,7 @@ impl ExtBuilder {
 
 	pub fn build(self) -> sp_io::TestExternalities {
 		BONDS.with(|b| b.borrow_mut().clear());
+		FREE.with(|f| f.borrow_mut().clear());
 		SLASHES.with(|s| s.borrow_mut().clear());
 		for (who, amount) in self.bonds {
 			MockStake::set_bond(who, amount);

@@ -16,12 +16,15 @@
 //!
 //! [`cheapest`] merges the (at most [`TIERS`]) price-ordered lists of the tiers that qualify,
 //! visiting at most `max_scan` entries in total and stopping at the first entry above the price
-//! limit. Entries that fail the remaining requirements (exact memory, GPU count, speed,
-//! reputation, attestation) or whose bond no longer covers their GPUs are skipped. The cost is
-//! therefore at most `TIERS + max_scan` entry reads and `max_scan` bond reads, independent of
-//! the number of providers; the price is that a job whose requirements fit none of the
-//! `max_scan` cheapest providers of its tiers is not matched at once (it waits in the jobs queue
-//! and is retried as the index changes).
+//! limit. Entries that fail the remaining needs of the job ([`meets`]: exact GPU memory, GPU
+//! count, speed, host memory, total int8 throughput, capabilities, reputation, an attestation
+//! that lasts to the deadline) are skipped without further reads; of the rest, those whose bond
+//! no longer covers their GPUs, or whose free stake (bond not set aside as other jobs'
+//! collateral) is below the job's collateral, are skipped too. The cost is therefore at most
+//! `TIERS + max_scan` entry reads and `2 * max_scan` stake reads, independent of the number of
+//! providers; the price is that a job whose needs fit none of the `max_scan` cheapest providers
+//! of its tiers is not matched at once (it waits in the jobs queue and is retried as the index
+//! changes).
 
 use crate::{
 	pallet::{Config, PriceIndex},
@@ -32,8 +35,8 @@ use crate::{
 use alloc::vec::Vec;
 use frame_support::traits::Get;
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::UniqueSaturatedInto;
-use tessera_primitives::market::{Candidate, Region, Requirements, StakeInfo};
+use sp_runtime::traits::{UniqueSaturatedInto, Zero};
+use tessera_primitives::market::{Candidate, Needs, Region, StakeInfo};
 
 /// Lower bounds (MiB of each GPU) of the memory tiers: under 8 GiB, 8, 12, 16, 24, 40, 48 and
 /// 80 GiB or more. They follow the memory sizes GPUs are sold with.
@@ -95,32 +98,60 @@ pub fn remove<T: Config>(
 	}
 }
 
-/// Whether an entry meets `requirements` at block `now` (everything but the bond).
-pub fn fits<T: Config>(
-	entry: &IndexEntry<T::AccountId, BlockNumberFor<T>>,
-	requirements: &Requirements,
-	now: BlockNumberFor<T>,
+/// Whether a provider with index entry `entry` and reputation `score` meets `needs` at block
+/// `now`, as far as its own figures tell: every per-GPU lower bound of the requirements, the
+/// host memory (`ram_mib >= memory_mib`), the throughput of all its GPUs together
+/// (`gpus * int8_tops >= total_int8_tops`), the capabilities, the reputation and, when an
+/// attestation is required, one that is valid now and still at `attested_through` (the job's
+/// deadline). Not looked at: the region, which the index answers by its layout, and the bond
+/// and free stake, which live in the stake pallet.
+///
+/// The one test of a provider's figures, shared by matching ([`fits`]) and the market RPC
+/// ([`crate::Pallet::meets_requirements`]).
+pub fn meets<AccountId, Balance, BlockNumber: Copy + PartialOrd>(
+	entry: &IndexEntry<AccountId, BlockNumber>,
+	score: u32,
+	needs: &Needs<Balance, BlockNumber>,
+	now: BlockNumber,
 ) -> bool {
+	let requirements = &needs.requirements;
+	// Valid at `now` too, should a caller ask for less.
+	let through = if needs.attested_through > now { needs.attested_through } else { now };
 	entry.vram_mib >= requirements.min_vram_mib
 		&& entry.gpus >= requirements.min_gpus
 		&& entry.int8_tops >= requirements.min_int8_tops
 		&& entry.fp16_tflops >= requirements.min_fp16_tflops
-		&& (!requirements.attestation || entry.attested_until.is_some_and(|until| until > now))
-		&& reputation::current(&entry.reputation, now, T::ReputationHalfLife::get())
-			>= requirements.min_reputation
+		&& entry.ram_mib >= needs.memory_mib
+		&& u64::from(entry.gpus).saturating_mul(u64::from(entry.int8_tops)) >= needs.total_int8_tops
+		&& entry.capabilities.covers(&needs.capabilities)
+		&& (!requirements.attestation || entry.attested_until.is_some_and(|until| until > through))
+		&& score >= requirements.min_reputation
 }
 
-/// Up to `count` of the cheapest providers in the index that meet `requirements`, ask at most
-/// `max_price`, are not in `exclude` and whose bond covers their GPUs; cheapest first. Visits at
-/// most `T::MaxIndexScan` entries (see the module documentation).
+/// Whether an entry meets `needs` at block `now`: [`meets`] with its reputation decayed to
+/// `now`. Everything but the region (the index's layout), the bond and the free stake.
+pub fn fits<T: Config>(
+	entry: &IndexEntry<T::AccountId, BlockNumberFor<T>>,
+	needs: &Needs<BalanceOf<T>, BlockNumberFor<T>>,
+	now: BlockNumberFor<T>,
+) -> bool {
+	let score = reputation::current(&entry.reputation, now, T::ReputationHalfLife::get());
+	meets(entry, score, needs, now)
+}
+
+/// Up to `count` of the cheapest providers in the index that meet `needs`, ask at most
+/// `max_price`, are not in `exclude`, whose bond covers their GPUs and whose free stake covers
+/// the job's collateral; cheapest first. Visits at most `T::MaxIndexScan` entries (see the
+/// module documentation).
 pub fn cheapest<T: Config>(
-	requirements: &Requirements,
+	needs: &Needs<BalanceOf<T>, BlockNumberFor<T>>,
 	max_price: BalanceOf<T>,
 	count: u32,
 	exclude: &[T::AccountId],
 ) -> Vec<Candidate<T::AccountId, BalanceOf<T>>> {
 	let now = frame_system::Pallet::<T>::block_number();
 	let max_key = price_key::<T>(max_price);
+	let requirements = &needs.requirements;
 	let first_tier = tier_of(requirements.min_vram_mib);
 	let mut lists: Vec<_> = (first_tier..TIERS)
 		.map(|tier| PriceIndex::<T>::iter_prefix((requirements.region, tier)).peekable())
@@ -145,9 +176,12 @@ pub fn cheapest<T: Config>(
 			break;
 		};
 		budget = budget.saturating_sub(1);
+		// The stake reads come last, for the entries that pass everything else; no collateral
+		// needs no free stake.
 		if exclude.contains(&provider)
-			|| !fits::<T>(&entry, requirements, now)
+			|| !fits::<T>(&entry, needs, now)
 			|| !T::Stake::meets_minimum(&provider, entry.gpus)
+			|| (!needs.collateral.is_zero() && T::Stake::free_stake(&provider) < needs.collateral)
 		{
 			continue;
 		}

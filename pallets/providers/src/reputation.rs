@@ -8,19 +8,47 @@
 //!
 //! Outcomes move the decayed score:
 //!
-//! | outcome     | effect                                   |
-//! |-------------|------------------------------------------|
-//! | `Completed` | +1/20 of the distance to `REPUTATION_MAX` |
-//! | `Late`      | -1/20 of the score                       |
-//! | `Failed`    | -1/5 of the score                        |
-//! | `Slashed`   | -1/2 of the score                        |
+//! | outcome     | effect                                                                |
+//! |-------------|-----------------------------------------------------------------------|
+//! | `Completed` | up to +1/20 of the distance to `REPUTATION_MAX`, by the job's value   |
+//! | `Late`      | -1/20 of the score                                                    |
+//! | `Failed`    | -1/5 of the score                                                     |
+//! | `Ignored`   | -1/100 of the score                                                   |
+//! | `Slashed`   | -1/2 of the score                                                     |
 //!
-//! So about 14 completed jobs take a new provider from 500,000 to 750,000, and a single slash
-//! takes it back below 400,000.
+//! # Value of a completed job
+//!
+//! A completed job moves the score in proportion to its value (what the provider is paid for
+//! it), so that reputation cannot be farmed with tiny or zero-usage jobs ([`ValueRule`], the
+//! pallet's `MinReputationValue` and `ReputationValueUnit`):
+//!
+//! - worth less than `min_value`: nothing moves (the record is left as it is);
+//! - worth at least `unit`: the full step, +1/20 of the distance to `REPUTATION_MAX`;
+//! - in between: `step * value / unit` of it, rounded down (integer arithmetic).
+//!
+//! `Late`, `Failed` and `Slashed` are the provider's own faults and cost the same whatever the
+//! job was worth. `Ignored` (a job assigned and neither acknowledged nor declined in time) costs
+//! 1%: the worker may simply have been down, and the client lost nothing but its wait.
+//!
+//! So about 14 full-value completed jobs take a new provider from 500,000 to 750,000, and a
+//! single slash takes it back below 400,000.
 
 use crate::types::Reputation;
-use sp_runtime::traits::{Saturating, UniqueSaturatedInto};
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{Saturating, UniqueSaturatedInto},
+	Rounding,
+};
 use tessera_primitives::market::{Outcome, REPUTATION_MAX, REPUTATION_NEUTRAL};
+
+/// How a completed job's value scales its effect (see the module documentation).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ValueRule {
+	/// Jobs worth less than this move nothing.
+	pub min_value: u128,
+	/// Jobs worth at least this make the full step; smaller ones a proportional part of it.
+	pub unit: u128,
+}
 
 /// The reputation of a provider that has just registered.
 pub fn initial<BlockNumber>(now: BlockNumber) -> Reputation<BlockNumber> {
@@ -62,24 +90,46 @@ where
 	}
 }
 
-/// `reputation` after `outcome` at block `now`: decay up to `now`, then the outcome's effect.
+/// The step of a completed job worth `value` from `score`: the full step (1/20 of the distance
+/// to `REPUTATION_MAX`) scaled by `value / rule.unit`, at most 1.
+fn completed_step(score: u32, value: u128, rule: &ValueRule) -> u32 {
+	let full = REPUTATION_MAX.saturating_sub(score) / 20;
+	if value >= rule.unit {
+		return full;
+	}
+	// `value < unit`, so `unit > 0` and the result is below `full`.
+	let part =
+		multiply_by_rational_with_rounding(u128::from(full), value, rule.unit, Rounding::Down)
+			.unwrap_or(0);
+	u32::try_from(part).unwrap_or(full).min(full)
+}
+
+/// `reputation` after `outcome` of a job worth `value` at block `now`: decay up to `now`, then
+/// the outcome's effect, stamped with `now`. `None` when the outcome moves nothing (a completed
+/// job worth less than `rule.min_value`): the record is to be left as it is.
 pub fn apply<BlockNumber>(
 	reputation: &Reputation<BlockNumber>,
 	outcome: Outcome,
+	value: u128,
+	rule: &ValueRule,
 	now: BlockNumber,
 	half_life: BlockNumber,
-) -> Reputation<BlockNumber>
+) -> Option<Reputation<BlockNumber>>
 where
 	BlockNumber: Copy + Saturating + UniqueSaturatedInto<u64>,
 {
+	if outcome == Outcome::Completed && value < rule.min_value {
+		return None;
+	}
 	let score = current(reputation, now, half_life);
 	let score = match outcome {
-		Outcome::Completed => score.saturating_add((REPUTATION_MAX.saturating_sub(score)) / 20),
+		Outcome::Completed => score.saturating_add(completed_step(score, value, rule)),
 		Outcome::Late => score.saturating_sub(score / 20),
 		Outcome::Failed => score.saturating_sub(score / 5),
+		Outcome::Ignored => score.saturating_sub(score / 100),
 		Outcome::Slashed => score.saturating_sub(score / 2),
 	};
-	Reputation { score: score.min(REPUTATION_MAX), updated_at: now }
+	Some(Reputation { score: score.min(REPUTATION_MAX), updated_at: now })
 }
 
 #[cfg(test)]
@@ -112,28 +162,66 @@ mod tests {
 		}
 	}
 
+	/// The mock's rule: nothing below 100, the full step from 1,000.
+	const RULE: ValueRule = ValueRule { min_value: 100, unit: 1_000 };
+
+	fn score(r: &Reputation<u64>, outcome: Outcome, value: u128, now: u64) -> u32 {
+		apply(r, outcome, value, &RULE, now, 100).expect("moves").score
+	}
+
 	#[test]
 	fn outcomes_move_the_score() {
 		let r = rep(REPUTATION_NEUTRAL, 0);
-		assert_eq!(apply(&r, Outcome::Completed, 0, 100).score, 525_000);
-		assert_eq!(apply(&r, Outcome::Late, 0, 100).score, 475_000);
-		assert_eq!(apply(&r, Outcome::Failed, 0, 100).score, 400_000);
-		assert_eq!(apply(&r, Outcome::Slashed, 0, 100).score, 250_000);
-		assert_eq!(
-			apply(&rep(REPUTATION_MAX, 0), Outcome::Completed, 0, 100).score,
-			REPUTATION_MAX
-		);
-		assert_eq!(apply(&rep(0, 0), Outcome::Slashed, 0, 100).score, 0);
+		assert_eq!(score(&r, Outcome::Completed, 1_000, 0), 525_000);
+		assert_eq!(score(&r, Outcome::Late, 1_000, 0), 475_000);
+		assert_eq!(score(&r, Outcome::Failed, 1_000, 0), 400_000);
+		assert_eq!(score(&r, Outcome::Ignored, 1_000, 0), 495_000);
+		assert_eq!(score(&r, Outcome::Slashed, 1_000, 0), 250_000);
+		assert_eq!(score(&rep(REPUTATION_MAX, 0), Outcome::Completed, 1_000, 0), REPUTATION_MAX);
+		assert_eq!(score(&rep(0, 0), Outcome::Slashed, 1_000, 0), 0);
 		// Decay is applied before the outcome, and the new score is stamped with `now`.
-		let moved = apply(&rep(900_000, 0), Outcome::Late, 100, 100);
-		assert_eq!(moved, Reputation { score: 665_000, updated_at: 100 });
+		let moved = apply(&rep(900_000, 0), Outcome::Late, 1_000, &RULE, 100, 100);
+		assert_eq!(moved, Some(Reputation { score: 665_000, updated_at: 100 }));
+	}
+
+	#[test]
+	fn completed_jobs_move_the_score_by_their_value() {
+		let r = rep(REPUTATION_NEUTRAL, 0);
+		// Below the minimum: nothing moves, not even the decay stamp.
+		assert_eq!(apply(&r, Outcome::Completed, 0, &RULE, 50, 100), None);
+		assert_eq!(apply(&r, Outcome::Completed, 99, &RULE, 50, 100), None);
+		// From the minimum on, a proportional part of the step of 25,000.
+		assert_eq!(score(&r, Outcome::Completed, 100, 0), 502_500);
+		assert_eq!(score(&r, Outcome::Completed, 500, 0), 512_500);
+		assert_eq!(score(&r, Outcome::Completed, 999, 0), 524_975);
+		// The full step at a unit and above, never more.
+		assert_eq!(score(&r, Outcome::Completed, 1_000, 0), 525_000);
+		assert_eq!(score(&r, Outcome::Completed, u128::MAX, 0), 525_000);
+		// Huge units do not overflow.
+		let huge = ValueRule { min_value: 0, unit: u128::MAX };
+		let half = apply(&r, Outcome::Completed, u128::MAX / 2, &huge, 0, 100);
+		assert_eq!(half.map(|r| r.score), Some(512_499));
+		// A unit of zero makes every job a full one.
+		let zero = ValueRule { min_value: 0, unit: 0 };
+		assert_eq!(apply(&r, Outcome::Completed, 0, &zero, 0, 100).map(|r| r.score), Some(525_000));
+	}
+
+	#[test]
+	fn faults_cost_the_same_whatever_the_value() {
+		let r = rep(REPUTATION_NEUTRAL, 0);
+		for outcome in [Outcome::Late, Outcome::Failed, Outcome::Ignored, Outcome::Slashed] {
+			let full = score(&r, outcome, 1_000, 0);
+			assert_eq!(score(&r, outcome, 0, 0), full);
+			assert_eq!(score(&r, outcome, 1, 0), full);
+			assert_eq!(score(&r, outcome, u128::MAX, 0), full);
+		}
 	}
 
 	#[test]
 	fn fourteen_completions_lift_a_newcomer_to_three_quarters() {
 		let mut r = initial(0u64);
 		for _ in 0..14 {
-			r = apply(&r, Outcome::Completed, 0, 100);
+			r = apply(&r, Outcome::Completed, RULE.unit, &RULE, 0, 100).expect("moves");
 		}
 		assert!(r.score >= 750_000, "{}", r.score);
 	}

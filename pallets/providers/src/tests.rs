@@ -36,14 +36,20 @@ fn info(who: AccountId) -> ProviderInfoOf<Test> {
 }
 
 fn matched(requirements: &Requirements, max_price: Balance, count: u32) -> Vec<AccountId> {
-	Providers::cheapest(requirements, max_price, count, &[])
-		.into_iter()
-		.map(|c| c.provider)
-		.collect()
+	matched_for(&needs(requirements), max_price, count)
+}
+
+fn matched_for(needs: &Needs<Balance, u64>, max_price: Balance, count: u32) -> Vec<AccountId> {
+	Providers::cheapest(needs, max_price, count, &[]).into_iter().map(|c| c.provider).collect()
 }
 
 fn any() -> Requirements {
 	Requirements::default()
+}
+
+/// The needs of a job that asks for `requirements` and nothing else.
+fn needs(requirements: &Requirements) -> Needs<Balance, u64> {
+	Needs { requirements: requirements.clone(), ..Default::default() }
 }
 
 fn last_event() -> RuntimeEvent {
@@ -122,6 +128,9 @@ fn register_refusals() {
 		let mut bad = hw.clone();
 		bad.gpu.fp16_tflops = 0;
 		assert_noop!(call(BOB, bad, 5, 1, url.clone(), 77), Error::<Test>::NoThroughput);
+		let mut bad = hw.clone();
+		bad.capabilities = Capabilities::default();
+		assert_noop!(call(BOB, bad, 5, 1, url.clone(), 77), Error::<Test>::NoCapability);
 		assert_noop!(call(BOB, hw.clone(), 0, 1, url.clone(), 77), Error::<Test>::ZeroPrice);
 		assert_noop!(call(BOB, hw.clone(), 5, 0, url.clone(), 77), Error::<Test>::InvalidJobSlots);
 		assert_noop!(call(BOB, hw.clone(), 5, 5, url.clone(), 77), Error::<Test>::InvalidJobSlots);
@@ -190,6 +199,9 @@ fn update_profile_that_outgrows_the_bond_leaves_the_index() {
 			endpoint("https://gpu.example.org"),
 		));
 		assert!(!info(ALICE).indexed);
+		// Nor does the liveness hook track it any more.
+		assert!(!info(ALICE).tracked);
+		assert_eq!(crate::LivenessDeadlines::<Test>::iter().count(), 0);
 		System::assert_has_event(
 			Event::MatchableChanged { provider: ALICE, matchable: false }.into(),
 		);
@@ -227,6 +239,37 @@ fn update_profile_refusals() {
 			Providers::update_profile(origin(), profile(24, 1, Europe), 1, endpoint("x")),
 			Error::<Test>::InvalidEndpoint
 		);
+		let mut none = profile(24, 1, Europe);
+		none.capabilities = Capabilities::default();
+		assert_noop!(
+			Providers::update_profile(origin(), none, 1, url.clone()),
+			Error::<Test>::NoCapability
+		);
+		// Any one capability is enough.
+		let mut enclave_only = profile(24, 1, Europe);
+		enclave_only.capabilities = Capabilities { enclave: true, ..Default::default() };
+		assert_ok!(Providers::update_profile(origin(), enclave_only, 2, url.clone()));
+	});
+}
+
+#[test]
+fn update_profile_cannot_drop_slots_below_active_jobs() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
+		register(ALICE, 5); // two slots
+		assert_ok!(Providers::job_assigned(&ALICE));
+		assert_ok!(Providers::job_assigned(&ALICE));
+		let url = endpoint("https://gpu.example.org");
+		let origin = || RuntimeOrigin::signed(ALICE);
+		assert_noop!(
+			Providers::update_profile(origin(), profile(24, 1, Europe), 1, url.clone()),
+			Error::<Test>::SlotsBelowActiveJobs
+		);
+		// Exactly as many slots as jobs is fine (and leaves it full), more makes it matchable.
+		assert_ok!(Providers::update_profile(origin(), profile(24, 1, Europe), 2, url.clone()));
+		assert!(!info(ALICE).indexed);
+		assert_ok!(Providers::update_profile(origin(), profile(24, 1, Europe), 3, url.clone()));
+		assert!(info(ALICE).indexed);
+		assert_eq!(info(ALICE).max_jobs, 3);
 	});
 }
 
@@ -271,7 +314,7 @@ fn set_worker_moves_the_key() {
 		assert_eq!(Providers::provider_of_worker(&500), Some(ALICE));
 		assert_eq!(Providers::provider_of_worker(&worker_of(ALICE)), None);
 		assert_eq!(Providers::worker_of(&ALICE), Some(500));
-		assert_eq!(Providers::cheapest(&any(), 5, 1, &[])[0].worker, 500);
+		assert_eq!(Providers::cheapest(&needs(&any()), 5, 1, &[])[0].worker, 500);
 		run_to_block(1 + HEARTBEAT_INTERVAL);
 		assert_noop!(
 			Providers::heartbeat(RuntimeOrigin::signed(worker_of(ALICE))),
@@ -426,8 +469,9 @@ fn missed_heartbeats_take_the_provider_offline_and_slash_it() {
 #[test]
 fn liveness_work_per_block_is_bounded_and_nothing_is_skipped() {
 	ExtBuilder::default().build_and_execute(|| {
-		// Seven providers all due at the same block; the hook handles three per block.
+		// Seven bonded providers all due at the same block; the hook handles three per block.
 		for who in 10..17 {
+			MockStake::set_bond(who, bond_for(1));
 			register(who, 5);
 		}
 		let due = 1 + HEARTBEAT_TIMEOUT;
@@ -450,7 +494,7 @@ fn liveness_work_per_block_is_bounded_and_nothing_is_skipped() {
 #[test]
 fn liveness_hook_weight_grows_with_work_done() {
 	use frame_support::traits::Hooks;
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
 		register(ALICE, 5);
 		let idle = Providers::on_initialize(2);
 		System::set_block_number(1 + HEARTBEAT_TIMEOUT);
@@ -459,6 +503,97 @@ fn liveness_hook_weight_grows_with_work_done() {
 		assert_eq!(idle, <() as WeightInfo>::on_initialize(0, 1));
 		assert_eq!(busy, <() as WeightInfo>::on_initialize(1, 1));
 		assert!(busy.any_gt(idle));
+	});
+}
+
+#[test]
+fn providers_without_a_bond_are_not_tracked() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Registering without a bond: online, but neither matched nor tracked, however many.
+		for who in 10..20 {
+			register(who, 5);
+			assert!(!info(who).tracked);
+			assert!(!info(who).indexed);
+		}
+		register(ALICE, 5);
+		assert_eq!(info(ALICE).status, Status::Online);
+		assert_eq!(crate::LivenessDeadlines::<Test>::iter().count(), 0);
+		// Their silence costs nothing, and the hook has nothing to do.
+		run_to_block(2 * HEARTBEAT_TIMEOUT);
+		assert_eq!(info(ALICE).status, Status::Online);
+		assert!(MockStake::slashes().is_empty());
+		// Going offline and online again does not track it either.
+		assert_ok!(Providers::go_offline(RuntimeOrigin::signed(ALICE)));
+		assert_ok!(Providers::go_online(RuntimeOrigin::signed(ALICE)));
+		assert!(!info(ALICE).tracked);
+		assert_eq!(crate::LivenessDeadlines::<Test>::iter().count(), 0);
+
+		// Once bonded it is tracked, with a fresh deadline as its old one has passed.
+		run_to_block(3 * HEARTBEAT_TIMEOUT);
+		MockStake::set_bond(ALICE, bond_for(1));
+		Providers::stake_changed(&ALICE);
+		let now = System::block_number();
+		let info_now = info(ALICE);
+		assert!(info_now.tracked && info_now.indexed);
+		assert_eq!(info_now.heartbeat_deadline, now + HEARTBEAT_TIMEOUT);
+		assert!(crate::LivenessDeadlines::<Test>::contains_key(now + HEARTBEAT_TIMEOUT, ALICE));
+		assert_eq!(crate::LivenessDeadlines::<Test>::iter().count(), 1);
+
+		// Below the minimum again, it is neither.
+		MockStake::set_bond(ALICE, bond_for(1) - 1);
+		Providers::stake_changed(&ALICE);
+		assert!(!info(ALICE).tracked && !info(ALICE).indexed);
+		assert_eq!(crate::LivenessDeadlines::<Test>::iter().count(), 0);
+		// Its heartbeats are still accepted (and paid for) and move its deadline in the record
+		// only.
+		run_to_block(now + 5);
+		let post = Providers::heartbeat(RuntimeOrigin::signed(worker_of(ALICE))).unwrap();
+		assert_eq!(post.pays_fee, Pays::Yes);
+		let deadline = now + 5 + HEARTBEAT_TIMEOUT;
+		assert_eq!(info(ALICE).heartbeat_deadline, deadline);
+		assert_eq!(crate::LivenessDeadlines::<Test>::iter().count(), 0);
+
+		// Bonded again before that deadline, it keeps it; then silence takes it offline and
+		// slashes it, as any tracked provider.
+		run_to_block(now + 8);
+		MockStake::set_bond(ALICE, bond_for(1));
+		Providers::stake_changed(&ALICE);
+		assert_eq!(info(ALICE).heartbeat_deadline, deadline);
+		assert!(crate::LivenessDeadlines::<Test>::contains_key(deadline, ALICE));
+		run_to_block(deadline - 1);
+		assert_eq!(info(ALICE).status, Status::Online);
+		run_to_block(deadline);
+		assert_eq!(info(ALICE).status, Status::Offline);
+		assert!(!info(ALICE).tracked);
+		assert_eq!(MockStake::slashes(), vec![(ALICE, SlashReason::MissedHeartbeats)]);
+		for who in 10..20 {
+			assert_eq!(info(who).status, Status::Online);
+		}
+	});
+}
+
+#[test]
+fn a_full_provider_is_still_tracked() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
+		register(ALICE, 5); // two slots
+		assert_ok!(Providers::job_assigned(&ALICE));
+		assert_ok!(Providers::job_assigned(&ALICE));
+		let info = info(ALICE);
+		assert!(!info.indexed);
+		assert!(info.tracked);
+		assert!(crate::LivenessDeadlines::<Test>::contains_key(info.heartbeat_deadline, ALICE));
+		run_to_block(info.heartbeat_deadline);
+		assert_eq!(MockStake::slashes(), vec![(ALICE, SlashReason::MissedHeartbeats)]);
+	});
+}
+
+#[test]
+fn try_state_catches_a_liveness_entry_of_an_untracked_provider() {
+	ExtBuilder::default().build().execute_with(|| {
+		register(ALICE, 5);
+		assert_ok!(Providers::do_try_state());
+		crate::LivenessDeadlines::<Test>::insert(info(ALICE).heartbeat_deadline, ALICE, ());
+		assert!(Providers::do_try_state().is_err());
 	});
 }
 
@@ -502,7 +637,7 @@ fn cheapest_returns_providers_in_price_order_within_the_limit() {
 			register(ALICE, 30);
 			register(BOB, 10);
 			register(CHARLIE, 20);
-			let found = Providers::cheapest(&any(), 25, 5, &[]);
+			let found = Providers::cheapest(&needs(&any()), 25, 5, &[]);
 			assert_eq!(
 				found,
 				vec![
@@ -511,7 +646,7 @@ fn cheapest_returns_providers_in_price_order_within_the_limit() {
 				]
 			);
 			assert_eq!(matched(&any(), 100, 2), vec![BOB, CHARLIE]);
-			assert_eq!(Providers::cheapest(&any(), 100, 5, &[BOB]).len(), 2);
+			assert_eq!(Providers::cheapest(&needs(&any()), 100, 5, &[BOB]).len(), 2);
 			assert_eq!(matched(&any(), 100, 0), Vec::<AccountId>::new());
 		});
 }
@@ -550,7 +685,7 @@ fn cheapest_applies_every_requirement() {
 			System::set_block_number(50);
 			assert_eq!(all(Requirements { attestation: true, ..any() }), Vec::<AccountId>::new());
 			// Reputation.
-			Providers::record(&BOB, Outcome::Completed);
+			Providers::record(&BOB, Outcome::Completed, REPUTATION_VALUE_UNIT);
 			let picky = Requirements { min_reputation: REPUTATION_NEUTRAL + 1, ..any() };
 			assert_eq!(all(picky.clone()), vec![BOB]);
 			// ...which decays back to neutral.
@@ -605,6 +740,140 @@ fn cheapest_reads_a_bounded_number_of_entries() {
 }
 
 #[test]
+fn matching_offers_a_job_only_to_providers_that_run_its_kind() {
+	ExtBuilder::default()
+		.bond(ALICE, bond_for(1))
+		.bond(BOB, bond_for(1))
+		.bond(CHARLIE, bond_for(1))
+		.build_and_execute(|| {
+			let with = |capabilities| {
+				let mut hw = profile(24, 1, Europe);
+				hw.capabilities = capabilities;
+				hw
+			};
+			let matmul = Capabilities { matmul_i8: true, ..Default::default() };
+			let opaque = Capabilities { opaque: true, ..Default::default() };
+			let enclave = Capabilities { matmul_i8: true, opaque: true, enclave: true };
+			register_with(ALICE, with(matmul), 1);
+			register_with(BOB, with(opaque), 2);
+			register_with(CHARLIE, with(enclave), 3);
+			assert_eq!(info(ALICE).profile.capabilities, matmul);
+			let job = |capabilities| Needs { capabilities, ..needs(&any()) };
+			// A job that needs no capability (the RPC's view) finds everyone.
+			assert_eq!(
+				matched_for(&job(Capabilities::default()), 100, 5),
+				vec![ALICE, BOB, CHARLIE]
+			);
+			// A `MatMulI8` job is not offered to the opaque-only provider, nor an opaque job to
+			// the matmul-only one.
+			assert_eq!(matched_for(&job(matmul), 100, 5), vec![ALICE, CHARLIE]);
+			assert_eq!(matched_for(&job(opaque), 100, 5), vec![BOB, CHARLIE]);
+			// An attested job needs the enclave flag, not just an attestation.
+			assert_ok!(Providers::set_attested(&ALICE, Some(50)));
+			assert_ok!(Providers::set_attested(&CHARLIE, Some(50)));
+			let attested = Needs {
+				requirements: Requirements { attestation: true, ..any() },
+				capabilities: Capabilities { enclave: true, ..matmul },
+				attested_through: 40,
+				..Default::default()
+			};
+			assert_eq!(matched_for(&attested, 100, 5), vec![CHARLIE]);
+			// The needs the jobs pallet derives from a spec say the same.
+			let spec = tessera_primitives::jobs::JobSpec {
+				workload: tessera_primitives::jobs::Workload::MatMulI8 { m: 64, n: 64, k: 64 },
+				inputs: tessera_primitives::jobs::Inputs::Seed(Default::default()),
+				requirements: any(),
+				max_price_per_unit: 100u128,
+				replicas: 1,
+				verification: tessera_primitives::jobs::Verification::SpotCheck,
+				deadline: 40u64,
+			};
+			assert_eq!(matched_for(&spec.needs(10_000, 0), 100, 5), vec![ALICE, CHARLIE]);
+		});
+}
+
+#[test]
+fn a_job_needing_more_memory_than_declared_finds_nobody() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
+		register(ALICE, 5);
+		let declared = info(ALICE).profile.ram_mib;
+		let job = |memory_mib| Needs { memory_mib, ..needs(&any()) };
+		assert_eq!(matched_for(&job(declared), 100, 1), vec![ALICE]);
+		assert!(matched_for(&job(declared + 1), 100, 1).is_empty());
+		// Declaring more memory makes it fit.
+		let mut hw = profile(24, 1, Europe);
+		hw.ram_mib = declared + 1;
+		assert_ok!(Providers::update_profile(
+			RuntimeOrigin::signed(ALICE),
+			hw,
+			2,
+			endpoint("https://gpu.example.org"),
+		));
+		assert_eq!(matched_for(&job(declared + 1), 100, 1), vec![ALICE]);
+	});
+}
+
+#[test]
+fn a_job_needs_the_throughput_of_all_gpus_together() {
+	ExtBuilder::default().bond(ALICE, bond_for(2)).build_and_execute(|| {
+		// Two cards of 100 int8 TOPS each.
+		register_with(ALICE, profile(24, 2, Europe), 5);
+		let job = |total_int8_tops| Needs { total_int8_tops, ..needs(&any()) };
+		assert_eq!(matched_for(&job(200), 100, 1), vec![ALICE]);
+		assert!(matched_for(&job(201), 100, 1).is_empty());
+		assert!(matched_for(&job(u64::MAX), 100, 1).is_empty());
+	});
+}
+
+#[test]
+fn an_attestation_must_last_through_the_deadline() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
+		let mut hw = profile(24, 1, Europe);
+		hw.capabilities.enclave = true;
+		register_with(ALICE, hw, 5);
+		assert_ok!(Providers::set_attested(&ALICE, Some(50)));
+		let job = |attested_through| Needs {
+			requirements: Requirements { attestation: true, ..any() },
+			attested_through,
+			..Default::default()
+		};
+		// Valid until block 50, exclusive: a job due at 49 may use it, one due at 50 may not,
+		// although the attestation is valid now.
+		assert_eq!(matched_for(&job(49), 100, 1), vec![ALICE]);
+		assert!(matched_for(&job(50), 100, 1).is_empty());
+		// Without an attestation requirement, it does not matter.
+		assert_eq!(
+			matched_for(&Needs { attested_through: 50, ..needs(&any()) }, 100, 1),
+			vec![ALICE]
+		);
+		// And an attestation that has lapsed is never enough, whatever the deadline says.
+		System::set_block_number(50);
+		assert!(matched_for(&job(10), 100, 1).is_empty());
+	});
+}
+
+#[test]
+fn a_collateral_above_the_free_stake_is_skipped() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).bond(BOB, bond_for(1)).build_and_execute(|| {
+		register(ALICE, 1);
+		register(BOB, 2);
+		let job = |collateral| Needs { collateral, ..needs(&any()) };
+		assert_eq!(matched_for(&job(bond_for(1)), 100, 2), vec![ALICE, BOB]);
+		assert!(matched_for(&job(bond_for(1) + 1), 100, 2).is_empty());
+		// Alice set most of her bond aside for other jobs: she stays matchable, but only for
+		// jobs whose collateral her free stake covers.
+		MockStake::set_free_stake(ALICE, 30);
+		Providers::stake_changed(&ALICE);
+		assert!(info(ALICE).indexed);
+		assert_eq!(matched_for(&job(30), 100, 2), vec![ALICE, BOB]);
+		assert_eq!(matched_for(&job(31), 100, 2), vec![BOB]);
+		MockStake::set_free_stake(ALICE, 0);
+		assert_eq!(matched_for(&job(0), 100, 2), vec![ALICE, BOB]);
+		assert_eq!(matched_for(&job(1), 100, 2), vec![BOB]);
+	});
+}
+
+#[test]
 fn index_scopes_and_tiers() {
 	assert_eq!(price_index::scopes(Asia, 24 * 1024), [(Some(Asia), 4), (None, 4)]);
 }
@@ -635,7 +904,7 @@ fn job_slots_gate_matching() {
 fn reputation_moves_with_outcomes_and_updates_the_index() {
 	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
 		register(ALICE, 5);
-		Providers::record(&ALICE, Outcome::Completed);
+		Providers::record(&ALICE, Outcome::Completed, REPUTATION_VALUE_UNIT);
 		System::assert_last_event(
 			Event::ReputationChanged {
 				provider: ALICE,
@@ -644,7 +913,7 @@ fn reputation_moves_with_outcomes_and_updates_the_index() {
 			}
 			.into(),
 		);
-		Providers::record(&ALICE, Outcome::Slashed);
+		Providers::record(&ALICE, Outcome::Slashed, 0);
 		assert_eq!(Providers::reputation_of(&ALICE), Some(262_500));
 		// The index carries the new score (checked by try_state after the test, too).
 		let want = Requirements { min_reputation: 262_500, ..any() };
@@ -653,8 +922,78 @@ fn reputation_moves_with_outcomes_and_updates_the_index() {
 		assert!(matched(&want, 100, 1).is_empty());
 		// Outcomes of unknown providers are ignored.
 		let events = System::events().len();
-		Providers::record(&BOB, Outcome::Failed);
+		Providers::record(&BOB, Outcome::Failed, REPUTATION_VALUE_UNIT);
 		assert_eq!(System::events().len(), events);
+	});
+}
+
+#[test]
+fn completed_jobs_move_reputation_by_their_value() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).bond(BOB, bond_for(1)).build_and_execute(|| {
+		register(ALICE, 5);
+		register(BOB, 5);
+		System::set_block_number(10);
+		// A tiny job moves nothing and leaves the record as it was; the outcome is still
+		// reported.
+		let before = info(ALICE);
+		Providers::record(&ALICE, Outcome::Completed, MIN_REPUTATION_VALUE - 1);
+		assert_eq!(info(ALICE), before);
+		System::assert_last_event(
+			Event::ReputationChanged {
+				provider: ALICE,
+				outcome: Outcome::Completed,
+				score: REPUTATION_NEUTRAL,
+			}
+			.into(),
+		);
+		Providers::record(&ALICE, Outcome::Completed, 0);
+		assert_eq!(info(ALICE), before);
+		// A job worth half a unit makes half the step (of 25,000 from neutral).
+		Providers::record(&ALICE, Outcome::Completed, REPUTATION_VALUE_UNIT / 2);
+		assert_eq!(Providers::reputation_of(&ALICE), Some(512_500));
+		assert_eq!(info(ALICE).reputation.updated_at, 10);
+		// The minimum itself counts, proportionally.
+		Providers::record(&BOB, Outcome::Completed, MIN_REPUTATION_VALUE);
+		assert_eq!(Providers::reputation_of(&BOB), Some(502_500));
+		// A job worth several units makes one full step, no more.
+		Providers::record(&BOB, Outcome::Completed, 10 * REPUTATION_VALUE_UNIT);
+		assert_eq!(Providers::reputation_of(&BOB), Some(502_500 + (1_000_000 - 502_500) / 20));
+		// The index carries the moved score (try_state checks it too).
+		let picky = Requirements { min_reputation: 512_500, ..any() };
+		assert_eq!(matched(&picky, 100, 2), vec![ALICE, BOB]);
+	});
+}
+
+#[test]
+fn faults_cost_reputation_whatever_the_job_was_worth() {
+	ExtBuilder::default().build_and_execute(|| {
+		for (who, outcome, score) in [
+			(10, Outcome::Late, 475_000),
+			(20, Outcome::Failed, 400_000),
+			(30, Outcome::Slashed, 250_000),
+			(40, Outcome::Ignored, 495_000),
+		] {
+			for (i, value) in [0, 1, REPUTATION_VALUE_UNIT, u128::MAX].into_iter().enumerate() {
+				let provider = who + i as AccountId;
+				register(provider, 5);
+				Providers::record(&provider, outcome, value);
+				assert_eq!(Providers::reputation_of(&provider), Some(score), "{outcome:?} {value}");
+				System::assert_last_event(
+					Event::ReputationChanged { provider, outcome, score }.into(),
+				);
+			}
+		}
+	});
+}
+
+#[test]
+fn an_ignored_job_costs_one_percent() {
+	ExtBuilder::default().build_and_execute(|| {
+		register(ALICE, 5);
+		Providers::record(&ALICE, Outcome::Ignored, REPUTATION_VALUE_UNIT);
+		assert_eq!(Providers::reputation_of(&ALICE), Some(495_000));
+		Providers::record(&ALICE, Outcome::Ignored, 0);
+		assert_eq!(Providers::reputation_of(&ALICE), Some(490_050));
 	});
 }
 
@@ -681,6 +1020,24 @@ fn attestation_is_recorded() {
 		System::assert_last_event(Event::AttestationSet { provider: ALICE, until: Some(9) }.into());
 		assert_ok!(Providers::set_attested(&ALICE, None));
 		assert_eq!(info(ALICE).attested_until, None);
+	});
+}
+
+#[test]
+fn is_banned_reads_the_ban() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
+		register(ALICE, 5);
+		assert!(!Providers::is_banned(&ALICE));
+		assert!(!Providers::is_banned(&BOB));
+		Providers::fraud_proven(&ALICE);
+		assert!(Providers::is_banned(&ALICE));
+		// Banned for good: also once it has deregistered, and for accounts that never were
+		// providers.
+		assert_ok!(Providers::deregister(RuntimeOrigin::signed(ALICE)));
+		assert!(Providers::is_banned(&ALICE));
+		Providers::fraud_proven(&BOB);
+		assert!(Providers::is_banned(&BOB));
+		assert!(!Providers::is_banned(&CHARLIE));
 	});
 }
 

@@ -5,7 +5,7 @@ use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use scale_info::TypeInfo;
-use tessera_primitives::market::Region;
+use tessera_primitives::market::{Capabilities, Region};
 
 /// The GPUs a provider offers: one model, `count` cards.
 ///
@@ -63,6 +63,9 @@ pub struct HardwareProfile<MaxModelLen: Get<u32>> {
 	pub bandwidth_mbps: u32,
 	/// Where the host is.
 	pub region: Region,
+	/// The kinds of work its worker runs; at least one. Matching offers a job only to providers
+	/// that declare what it needs.
+	pub capabilities: Capabilities,
 }
 
 /// Whether a provider takes new jobs.
@@ -153,7 +156,7 @@ pub struct ProviderInfo<AccountId, Balance, BlockNumber, Profile, Endpoint> {
 	/// the worker may send at once to show that its key works.
 	pub last_heartbeat: Option<BlockNumber>,
 	/// The block at which it is marked offline unless a heartbeat comes first; meaningful only
-	/// while online.
+	/// while `tracked`.
 	pub heartbeat_deadline: BlockNumber,
 	/// Its track record.
 	pub reputation: Reputation<BlockNumber>,
@@ -162,12 +165,17 @@ pub struct ProviderInfo<AccountId, Balance, BlockNumber, Profile, Endpoint> {
 	/// Whether it is in the price index. It is when online, with a free job slot and a bond that
 	/// covers its GPUs at the time of the last change.
 	pub indexed: bool,
+	/// Whether the liveness hook tracks it: online, with a bond that covers its GPUs at the time
+	/// of the last change (as for `indexed`). Only then does it have an entry in
+	/// `LivenessDeadlines`, at `heartbeat_deadline`, and is it slashed when its heartbeats stop;
+	/// a provider without a bond costs the hook nothing.
+	pub tracked: bool,
 	/// Block of registration.
 	pub registered_at: BlockNumber,
 }
 
 /// What the price index keeps for each provider, so that matching reads nothing else (except
-/// the bond of the candidates it returns).
+/// the bond and free stake of the entries that pass every other check).
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
@@ -182,6 +190,10 @@ pub struct IndexEntry<AccountId, BlockNumber> {
 	pub int8_tops: u32,
 	/// fp16 TFLOPS of each GPU.
 	pub fp16_tflops: u32,
+	/// Host memory, in MiB.
+	pub ram_mib: u32,
+	/// The kinds of work it runs.
+	pub capabilities: Capabilities,
 	/// Until when it is attested.
 	pub attested_until: Option<BlockNumber>,
 	/// Its reputation, with the block it was last moved (decay is applied when read).

@@ -1,5 +1,5 @@
-//! Benchmarks of the stake pallet's calls and of a slash, each in its worst case: the most
-//! unbonding chunks, and an observer put in its most expensive state by
+//! Benchmarks of the stake pallet's calls, of a slash and of the collateral functions, each in
+//! its worst case: the most unbonding chunks, and an observer put in its most expensive state by
 //! [`Config::BenchmarkHelper`].
 
 #![cfg(feature = "runtime-benchmarks")]
@@ -13,7 +13,7 @@ use frame_support::traits::{
 };
 use frame_system::{Pallet as System, RawOrigin};
 use sp_runtime::{traits::Saturating, Perbill};
-use tessera_primitives::market::{SlashReason, Slashing, StakeInfo};
+use tessera_primitives::market::{Collateral, SlashReason, Slashing, StakeInfo};
 
 const SEED: u32 = 0;
 
@@ -54,6 +54,21 @@ fn bonded_provider<T: Config>() -> Result<T::AccountId, BenchmarkError> {
 	Stake::<T>::bond(RawOrigin::Signed(who.clone()).into(), stake::<T>())?;
 	T::BenchmarkHelper::setup_observed(&who);
 	Ok(who)
+}
+
+/// An existing client and watcher, and a treasury that exists, so that every share of a slash
+/// is paid.
+fn slash_destinations<T: Config>() -> (T::AccountId, T::AccountId) {
+	let ed = T::Currency::minimum_balance();
+	let client: T::AccountId = account("client", 0, SEED);
+	let watcher: T::AccountId = account("watcher", 0, SEED);
+	T::Currency::set_balance(&client, ed);
+	T::Currency::set_balance(&watcher, ed);
+	let treasury = T::Treasury::get();
+	if T::Currency::balance(&treasury) < ed {
+		T::Currency::set_balance(&treasury, ed);
+	}
+	(client, watcher)
 }
 
 /// Unbonds `count` chunks of [`chunk`] for `who`, one block apart so that none merge. Returns
@@ -197,15 +212,7 @@ mod benches {
 		Parameters::<T>::mutate(|params| {
 			params.fraud_slash = Perbill::from_rational(amount, total);
 		});
-		let ed = T::Currency::minimum_balance();
-		let client: T::AccountId = account("client", 0, SEED);
-		let watcher: T::AccountId = account("watcher", 0, SEED);
-		T::Currency::set_balance(&client, ed);
-		T::Currency::set_balance(&watcher, ed);
-		let treasury = T::Treasury::get();
-		if T::Currency::balance(&treasury) < ed {
-			T::Currency::set_balance(&treasury, ed);
-		}
+		let (client, watcher) = slash_destinations::<T>();
 		let held_before = T::Currency::balance_on_hold(&HoldReason::Staked.into(), &who);
 
 		let outcome;
@@ -218,6 +225,89 @@ mod benches {
 		assert!(ledger.bonded.is_zero());
 		assert_eq!(ledger.unbonding.len(), 1);
 		assert!(!outcome.to_client.is_zero());
+		assert!(!outcome.to_watcher.is_zero());
+		assert!(!outcome.to_treasury.is_zero());
+		assert_eq!(
+			outcome
+				.to_client
+				.saturating_add(outcome.to_watcher)
+				.saturating_add(outcome.to_treasury),
+			outcome.slashed,
+		);
+		assert_eq!(
+			T::Currency::balance_on_hold(&HoldReason::Staked.into(), &who),
+			held_before.saturating_sub(outcome.slashed),
+		);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reserve_collateral() -> Result<(), BenchmarkError> {
+		// The largest ledger, every chunk in use, and all of its free bond reserved.
+		let who = bonded_provider::<T>()?;
+		unbond_chunks::<T>(&who, T::MaxUnbondingChunks::get())?;
+		let amount = Stake::<T>::free_stake(&who);
+		assert!(!amount.is_zero());
+
+		#[block]
+		{
+			Stake::<T>::reserve(&who, amount)?;
+		}
+
+		assert_eq!(Stake::<T>::committed(&who), amount);
+		assert!(Stake::<T>::free_stake(&who).is_zero());
+		assert_has_event::<T>(Event::CollateralReserved { who, amount });
+		Ok(())
+	}
+
+	#[benchmark]
+	fn release_collateral() -> Result<(), BenchmarkError> {
+		// The largest ledger, every chunk in use, and all of its collateral released.
+		let who = bonded_provider::<T>()?;
+		unbond_chunks::<T>(&who, T::MaxUnbondingChunks::get())?;
+		let amount = Stake::<T>::free_stake(&who);
+		Stake::<T>::reserve(&who, amount)?;
+
+		#[block]
+		{
+			Stake::<T>::release(&who, amount);
+		}
+
+		assert!(Stake::<T>::committed(&who).is_zero());
+		assert_eq!(Stake::<T>::free_stake(&who), amount);
+		assert_has_event::<T>(Event::CollateralReleased { who, amount });
+		Ok(())
+	}
+
+	#[benchmark]
+	fn slash_collateral() -> Result<(), BenchmarkError> {
+		// The largest ledger, every chunk in use, and a collateral slash that takes all of the
+		// collateral, paid to an existing client (capped, the excess to the treasury), watcher
+		// and treasury.
+		let who = bonded_provider::<T>()?;
+		unbond_chunks::<T>(&who, T::MaxUnbondingChunks::get())?;
+		let amount = Stake::<T>::free_stake(&who);
+		Stake::<T>::reserve(&who, amount)?;
+		let (client, watcher) = slash_destinations::<T>();
+		let cap = amount / 4u32.into();
+		let held_before = T::Currency::balance_on_hold(&HoldReason::Staked.into(), &who);
+
+		let outcome;
+		#[block]
+		{
+			outcome = Stake::<T>::slash_collateral(
+				&who,
+				amount,
+				SlashReason::MissedDeadline,
+				Some((&client, cap)),
+				Some(&watcher),
+			)?;
+		}
+
+		assert_eq!(outcome.slashed, amount);
+		assert!(Stake::<T>::committed(&who).is_zero());
+		assert!(!outcome.to_client.is_zero());
+		assert!(outcome.to_client <= cap);
 		assert!(!outcome.to_watcher.is_zero());
 		assert!(!outcome.to_treasury.is_zero());
 		assert_eq!(

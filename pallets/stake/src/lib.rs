@@ -16,10 +16,19 @@
 //!   blocks. Until then the funds stay held and slashable, so a provider cannot escape a
 //!   fault proven after it left, but no longer count towards its minimum bond. [`Call::rebond`]
 //!   cancels unbonding.
+//! - **Collateral.** When a worker acknowledges a job, the jobs pallet sets the job's
+//!   collateral aside from the provider's bond through [`Collateral::reserve`]: it moves from
+//!   [`Ledger::bonded`] to [`Ledger::committed`], stays held, still counts towards the minimum
+//!   bond ([`StakeInfo::bonded`]) but no longer towards what new jobs can reserve
+//!   ([`StakeInfo::free_stake`]), and cannot be unbonded. A job that ends without the
+//!   provider's fault gives it back ([`Collateral::release`]); a missed deadline or an
+//!   outvoted result takes it, and only it ([`Collateral::slash_collateral`]), with the
+//!   client's share capped by the jobs pallet. See [`collateral`].
 //! - **Slashing.** The jobs and proofs pallets, and the registry for missed heartbeats, slash
 //!   through [`Slashing`]: a fraction of the stake that depends on the
 //!   [`tessera_primitives::market::SlashReason`] goes to the harmed client, the watcher who
-//!   proved the fault and the treasury. See [`slashing`].
+//!   proved the fault and the treasury. A fraction slash never takes committed collateral,
+//!   which belongs to specific jobs. See [`slashing`].
 //! - **The registry is told.** After every change of a provider's stake the pallet calls
 //!   [`StakeObserver::stake_changed`], so the registry re-checks whether the provider is still
 //!   matchable, and on fraud [`StakeObserver::fraud_proven`], which bans it. A change of the
@@ -27,10 +36,11 @@
 //!
 //! ## Invariants
 //!
-//! For every ledger, `bonded + sum(unbonding)` equals the provider's balance on hold for
-//! [`HoldReason::Staked`] and is not zero (an empty ledger is removed); chunks are non-zero and
-//! in strictly increasing `unlock_at` order; [`TotalStaked`] is the sum of all ledgers. These
-//! are checked by `try_state`.
+//! For every ledger, `bonded + committed + sum(unbonding)` equals the provider's balance on
+//! hold for [`HoldReason::Staked`] and is not zero (an empty ledger is removed); chunks are
+//! non-zero and in strictly increasing `unlock_at` order; [`TotalStaked`] is the sum of all
+//! ledgers. These are checked by `try_state`. The jobs pallet checks in its own `try_state`
+//! that each provider's `committed` is the sum of its jobs' collateral.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -42,6 +52,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod collateral;
 #[cfg(test)]
 mod mock;
 pub mod slashing;
@@ -61,6 +72,10 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
 use tessera_primitives::market::{StakeInfo, StakeObserver};
+
+// Only named in the documentation.
+#[cfg(doc)]
+use tessera_primitives::market::Collateral;
 
 /// The balance type of [`Config::Currency`].
 pub type BalanceOf<T> =
@@ -149,7 +164,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Ledgers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Ledger<T>>;
 
-	/// Sum of `bonded + unbonding` over all [`Ledgers`]: everything held by this pallet.
+	/// Sum of `bonded + committed + unbonding` over all [`Ledgers`]: everything held by this
+	/// pallet.
 	#[pallet::storage]
 	pub type TotalStaked<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
@@ -203,6 +219,13 @@ pub mod pallet {
 		},
 		/// The staking policy was changed.
 		ParametersSet { params: StakeParametersOf<T> },
+		/// `amount` of `who`'s bond was set aside as a job's collateral
+		/// ([`Collateral::reserve`]). It stays held and part of the bond, but can no longer be
+		/// unbonded or reserved for another job.
+		CollateralReserved { who: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of `who`'s collateral was returned to its free bond
+		/// ([`Collateral::release`]): the amount actually moved, never more than was committed.
+		CollateralReleased { who: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -234,6 +257,13 @@ pub mod pallet {
 		/// The treasury account cannot receive its share of a slash (it does not exist and the
 		/// share is below the existential deposit). See [`Config::Treasury`].
 		TreasuryCannotReceive,
+		/// The provider has no ledger, or less bonded and free of other jobs' collateral than
+		/// the collateral to reserve ([`Collateral::reserve`]).
+		InsufficientFreeStake,
+		/// [`Collateral::slash_collateral`] was asked to slash for fraud. Fraud takes a fraction
+		/// of the whole stake through [`tessera_primitives::market::Slashing::slash`] (after the
+		/// jobs pallet has released the provider's collateral), not one job's collateral.
+		FraudTakesTheStake,
 	}
 
 	#[pallet::hooks]
@@ -409,6 +439,24 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::slash()
 	}
 
+	/// The weight of one [`Collateral::reserve`], for the pallets and hooks that reserve
+	/// collateral and must account for it.
+	pub fn reserve_weight() -> Weight {
+		T::WeightInfo::reserve_collateral()
+	}
+
+	/// The weight of one [`Collateral::release`], for the pallets and hooks that release
+	/// collateral and must account for it.
+	pub fn release_weight() -> Weight {
+		T::WeightInfo::release_collateral()
+	}
+
+	/// The weight of one [`Collateral::slash_collateral`], for the pallets and hooks that slash
+	/// collateral and must account for it.
+	pub fn slash_collateral_weight() -> Weight {
+		T::WeightInfo::slash_collateral()
+	}
+
 	/// Holds `value` of `who`'s free balance as stake.
 	fn hold(who: &T::AccountId, value: BalanceOf<T>) -> DispatchResult {
 		let reason = HoldReason::Staked.into();
@@ -425,13 +473,22 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the pallet's invariants; see the crate documentation.
-	#[cfg(any(feature = "try-runtime", test))]
+	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
+	// after every block without building the dependency tree a second time with `try-runtime`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use sp_runtime::traits::CheckedAdd;
 
 		let mut total = BalanceOf::<T>::zero();
 		for (who, ledger) in Ledgers::<T>::iter() {
-			let staked = ledger.total();
+			// Summed without saturating, unlike `Ledger::total`: a saturated sum could hide
+			// committed or unbonding funds that are not really held.
+			let staked = ledger
+				.unbonding
+				.iter()
+				.try_fold(ledger.bonded, |sum, chunk| sum.checked_add(&chunk.value))
+				.and_then(|sum| sum.checked_add(&ledger.committed))
+				.ok_or("a ledger's total overflows")?;
 			ensure!(!staked.is_zero(), "an empty ledger is stored");
 			ensure!(
 				staked == T::Currency::balance_on_hold(&HoldReason::Staked.into(), &who),
@@ -460,7 +517,15 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> StakeInfo<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	/// Bonded plus committed: collateral still backs the provider's GPUs, so reserving it does
+	/// not make a provider fall below its minimum bond.
 	fn bonded(who: &T::AccountId) -> BalanceOf<T> {
+		Ledgers::<T>::get(who)
+			.map_or_else(Zero::zero, |ledger| ledger.bonded.saturating_add(ledger.committed))
+	}
+
+	/// Bonded and not committed: what [`Collateral::reserve`] can set aside.
+	fn free_stake(who: &T::AccountId) -> BalanceOf<T> {
 		Ledgers::<T>::get(who).map_or_else(Zero::zero, |ledger| ledger.bonded)
 	}
 

@@ -1084,3 +1084,5 @@ mod try_state {
 		});
 	}
 }
+
+mod collateral;

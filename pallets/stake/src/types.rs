@@ -40,8 +40,8 @@ pub struct UnbondChunk<Balance, BlockNumber> {
 /// An unbonding chunk with this runtime's types.
 pub type UnbondChunkOf<T> = UnbondChunk<BalanceOf<T>, BlockNumberFor<T>>;
 
-/// A provider's stake. Every unit in it, bonded or unbonding, is held from the provider's
-/// account under [`crate::HoldReason::Staked`].
+/// A provider's stake. Every unit in it, bonded, committed as collateral or unbonding, is held
+/// from the provider's account under [`crate::HoldReason::Staked`].
 #[derive(
 	Encode,
 	Decode,
@@ -56,18 +56,25 @@ pub type UnbondChunkOf<T> = UnbondChunk<BalanceOf<T>, BlockNumberFor<T>>;
 #[codec(mel_bound(T: Config))]
 #[scale_info(skip_type_params(T))]
 pub struct Ledger<T: Config> {
-	/// Funds at stake: these count towards the minimum bond of the GPUs offered.
+	/// Funds at stake and free of collateral: they count towards the minimum bond of the GPUs
+	/// offered, new jobs' collateral comes from them, and they can be unbonded.
 	pub bonded: BalanceOf<T>,
 	/// Funds unbonding, in strictly increasing `unlock_at` order. They no longer count towards
 	/// the minimum but can still be slashed, so that a provider cannot escape a pending slash
 	/// by unbonding.
 	pub unbonding: BoundedVec<UnbondChunkOf<T>, T::MaxUnbondingChunks>,
+	/// Funds set aside from `bonded` as the collateral of the provider's jobs, all of them
+	/// together ([`tessera_primitives::market::Collateral`]). They still count towards the
+	/// minimum bond, but cannot be unbonded or taken by a fraction slash ([`Ledger::slash`]):
+	/// only the job they belong to can take them ([`Ledger::slash_committed`]) or give them back
+	/// ([`Ledger::release`]).
+	pub committed: BalanceOf<T>,
 }
 
 impl<T: Config> Ledger<T> {
 	/// A ledger with `value` bonded and nothing unbonding.
 	pub fn new(value: BalanceOf<T>) -> Self {
-		Self { bonded: value, unbonding: BoundedVec::new() }
+		Self { bonded: value, unbonding: BoundedVec::new(), committed: Zero::zero() }
 	}
 
 	/// Sum of the unbonding chunks.
@@ -79,15 +86,49 @@ impl<T: Config> Ledger<T> {
 			.fold(Zero::zero(), |sum: BalanceOf<T>, chunk| sum.saturating_add(chunk.value))
 	}
 
-	/// Everything held for this ledger: bonded plus unbonding. This is what a slash is a
-	/// fraction of.
+	/// Everything held for this ledger: bonded, committed and unbonding. This is what a
+	/// fraction slash is a fraction of.
 	pub fn total(&self) -> BalanceOf<T> {
+		self.slashable().saturating_add(self.committed)
+	}
+
+	/// What a fraction slash can take: bonded plus unbonding, everything but the committed
+	/// collateral.
+	pub fn slashable(&self) -> BalanceOf<T> {
 		self.bonded.saturating_add(self.unbonding_total())
 	}
 
 	/// Whether nothing is left, so the ledger can be removed.
 	pub fn is_empty(&self) -> bool {
-		self.bonded.is_zero() && self.unbonding.is_empty()
+		self.bonded.is_zero() && self.committed.is_zero() && self.unbonding.is_empty()
+	}
+
+	/// Moves `amount` from bonded to committed, as a job's collateral. Refused, changing
+	/// nothing, when less than `amount` is bonded.
+	pub fn reserve(&mut self, amount: BalanceOf<T>) -> Result<(), Error<T>> {
+		ensure!(amount <= self.bonded, Error::<T>::InsufficientFreeStake);
+		self.bonded = self.bonded.saturating_sub(amount);
+		// Both are parts of one hold, so their sum cannot overflow.
+		self.committed = self.committed.saturating_add(amount);
+		Ok(())
+	}
+
+	/// Moves `amount` from committed back to bonded, or everything committed if that is less.
+	/// Returns what was moved.
+	pub fn release(&mut self, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let amount = amount.min(self.committed);
+		self.committed = self.committed.saturating_sub(amount);
+		self.bonded = self.bonded.saturating_add(amount);
+		amount
+	}
+
+	/// Takes `amount` out of the committed collateral for a job's slash, or everything
+	/// committed if that is less. Returns what was taken. Bonded and unbonding funds are never
+	/// touched: a job costs at most the collateral that was set aside for it.
+	pub fn slash_committed(&mut self, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let amount = amount.min(self.committed);
+		self.committed = self.committed.saturating_sub(amount);
+		amount
 	}
 
 	/// Moves `value` from bonded into a chunk unlocking at `unlock_at`, merged with an existing
@@ -134,11 +175,19 @@ impl<T: Config> Ledger<T> {
 		(withdrawn, count)
 	}
 
-	/// Takes `amount` out of the ledger for a slash: from bonded first, then from the chunk
-	/// that unlocks last. Returns what was taken: `amount`, or everything if the ledger holds
-	/// less.
+	/// Takes `amount` out of the ledger for a fraction slash: from bonded first, then from the
+	/// chunk that unlocks last. Returns what was taken: `amount`, or all of bonded and
+	/// unbonding if they hold less.
+	///
+	/// Committed collateral is never taken, even when the fraction was computed over a
+	/// [`Ledger::total`] that includes it. Collateral belongs to specific jobs: the jobs pallet
+	/// records each job's collateral and checks (in its `try_state`) that together they equal
+	/// `committed`, so a fraction slash that took from it would leave jobs whose collateral is
+	/// partly gone. Before a fraud slash the jobs pallet releases the provider's collateral, so
+	/// that fraud still reaches all of the stake; other fraction slashes (missed heartbeats)
+	/// leave the jobs' collateral for the jobs.
 	pub fn slash(&mut self, amount: BalanceOf<T>) -> BalanceOf<T> {
-		let amount = amount.min(self.total());
+		let amount = amount.min(self.slashable());
 		let from_bonded = amount.min(self.bonded);
 		self.bonded = self.bonded.saturating_sub(from_bonded);
 		self.take_from_unbonding(amount.saturating_sub(from_bonded));

@@ -40,6 +40,10 @@ fn profile(
 		disk_gib: 2_000,
 		bandwidth_mbps: 1_000,
 		region,
+		capabilities: tessera_primitives::market::Capabilities {
+			matmul_i8: true,
+			..Default::default()
+		},
 	}
 }
 

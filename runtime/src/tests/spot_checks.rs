@@ -4,55 +4,18 @@
 //! An honest provider is paid; a cheating one is slashed for fraud, banned, and its client is
 //! refunded and compensated, with every unit accounted for.
 
+use super::market::{account, jobs_events, proofs_events, run_to};
 use crate::*;
-use frame_support::traits::{
-	fungible::{Inspect, InspectHold},
-	OnInitialize,
-};
+use frame_support::traits::fungible::{Inspect, InspectHold};
 use sp_keyring::Sr25519Keyring;
 use tessera_commitment::{matmul_reference, seed_matrices, Dims, Opening, Prover};
 use tessera_primitives::{
 	jobs::{Inputs, JobSpec, Receipt, Verification, Workload},
-	market::{Region, Requirements},
+	market::Requirements,
 };
 
 const DIMS: Dims = Dims { m: 24, n: 70, k: 33 };
 const SEED: [u8; 32] = [7; 32];
-
-fn account(key: Sr25519Keyring) -> AccountId {
-	key.to_account_id()
-}
-
-/// Runs blocks up to `n` as the executive would: each block records its parent's hash (which
-/// the proofs pallet draws samples from) and runs every pallet's `on_initialize`.
-fn run_to(n: BlockNumber) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		let parent = sp_core::H256(sp_io::hashing::blake2_256(&next.to_le_bytes()));
-		System::initialize(&next, &parent, &Default::default());
-		<AllPalletsWithSystem as OnInitialize<BlockNumber>>::on_initialize(next);
-	}
-}
-
-fn proofs_events() -> Vec<pallet_proofs::Event<Runtime>> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Proofs(event) => Some(event),
-			_ => None,
-		})
-		.collect()
-}
-
-fn jobs_events() -> Vec<pallet_jobs::Event<Runtime>> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Jobs(event) => Some(event),
-			_ => None,
-		})
-		.collect()
-}
 
 struct Market {
 	provider: AccountId,
@@ -65,23 +28,9 @@ struct Market {
 fn market() -> Market {
 	let provider = account(Sr25519Keyring::Bob);
 	let worker = account(Sr25519Keyring::Charlie);
-	let profile = pallet_providers::HardwareProfile {
-		gpu: pallet_providers::GpuSpec {
-			model: sp_runtime::BoundedVec::truncate_from(b"NVIDIA L4".to_vec()),
-			vram_mib: 24 * 1024,
-			count: 1,
-			fp16_tflops: 121,
-			int8_tops: 242,
-		},
-		cpu_cores: 16,
-		ram_mib: 64 * 1024,
-		disk_gib: 500,
-		bandwidth_mbps: 1_000,
-		region: Region::Europe,
-	};
 	assert!(Providers::register(
 		RuntimeOrigin::signed(provider.clone()),
-		profile,
+		super::market::profile(1),
 		UNIT,
 		1,
 		sp_runtime::BoundedVec::truncate_from(b"https://bob.example.org".to_vec()),
@@ -121,8 +70,8 @@ fn run_job(market: &Market, c: &[i32]) -> u64 {
 	assert!(
 		Jobs::submit_receipt(RuntimeOrigin::signed(market.worker.clone()), job, 0, receipt).is_ok()
 	);
-	// The draw: RandomnessDelay (3) blocks later, plus one.
-	run_to(System::block_number() + 4);
+	// The draw: RandomnessDelay blocks later, plus one.
+	run_to(System::block_number() + configs::RandomnessDelay::get() + 1);
 	let positions =
 		proofs_events()
 			.into_iter()
@@ -147,8 +96,7 @@ fn run_job(market: &Market, c: &[i32]) -> u64 {
 		sp_runtime::BoundedVec::truncate_from(openings),
 	)
 	.is_ok());
-	// The verdict comes after the response window.
-	run_to(System::block_number() + configs::ResponseWindow::get() + 1);
+	// The verdict comes with the last answer, in the same block.
 	job
 }
 
@@ -159,8 +107,7 @@ fn honest_output() -> Vec<i32> {
 
 #[test]
 fn an_honest_provider_passes_its_spot_check_and_is_paid() {
-	super::ext_from_preset("development").execute_with(|| {
-		run_to(1);
+	super::market::dev_ext().execute_with(|| {
 		let market = market();
 		let issuance = Balances::total_issuance();
 		let client_before = Balances::balance(&market.client);
@@ -182,8 +129,7 @@ fn an_honest_provider_passes_its_spot_check_and_is_paid() {
 
 #[test]
 fn a_provider_that_skipped_rows_is_slashed_banned_and_the_client_compensated() {
-	super::ext_from_preset("development").execute_with(|| {
-		run_to(1);
+	super::market::dev_ext().execute_with(|| {
 		let market = market();
 		let treasury = configs::TreasuryAccount::get();
 		let issuance = Balances::total_issuance();

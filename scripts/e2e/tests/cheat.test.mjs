@@ -3,10 +3,11 @@
 // with seed inputs and `SpotCheck` verification, and the provider's worker (scripted here)
 // reports a wrong C: it commits to it honestly (a consistent Merkle tree, so every path
 // verifies) and opens the positions the chain draws, but the chain recomputes each sampled dot
-// product from the seed and finds it differs (`proofs.SpotCheckFailed`, `WrongProduct`). At the
-// end of the response window the replica fails (`jobs.ReplicaFailed`, `Rejected`), the provider
-// is slashed for fraud (its whole bond in the dev genesis: half to the client, the rest to the
-// treasury, no watcher) and banned, and the client's escrow comes back in full. Everything is
+// product from the seed and finds it differs (`proofs.SpotCheckFailed`, `WrongProduct`). In the
+// same block the replica fails (`jobs.ReplicaFailed`, `Rejected`), the job's collateral goes back
+// to the bond and the provider is slashed for fraud (its whole bond in the dev genesis: half to
+// the client, the rest to the treasury, no watcher) and banned, and the client's escrow comes
+// back in full. The faulty response pays its fee (a right one would be free). Everything is
 // read back from chain state and checked to the unit, including that no balance was created or
 // lost, and that the banned provider can no longer be matched or go online.
 
@@ -15,10 +16,12 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startDevNode, sendAndFinalize, sleep } from '../lib/node.mjs';
-import { UNIT, BLOCK_MS, TREASURY, rpc as marketRpc, eventsOf, feePaid, eventLog, numberOf, expectedPositions } from '../lib/market.mjs';
+import {
+  UNIT, BLOCK_MS, TREASURY, PERBILL, rpc as marketRpc, eventsOf, feePaid, eventLog, numberOf, expectedPositions,
+  gpuProfile, expectedCollateral, reservedIn,
+} from '../lib/market.mjs';
 import { selfTest, seedMatrices, matmul, buildProver, verifyOutputOpening } from '../lib/commitment.mjs';
 
-const PERBILL = 1_000_000_000n;
 let node;
 let log;
 
@@ -60,10 +63,7 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
   const price = 4n * UNIT / 100n;
   const params = await api.query.stake.parameters();
   const bond = params.minBondPerGpu.toBigInt();
-  const profile = {
-    gpu: { model: 'NVIDIA GeForce RTX 4090', vramMib: 24576, count: 1, fp16Tflops: 165, int8Tops: 660 },
-    cpuCores: 16, ramMib: 65536, diskGib: 2000, bandwidthMbps: 1000, region: 'Europe',
-  };
+  const profile = gpuProfile({ region: 'Europe' });
   await sendAndFinalize(api, api.tx.utility.batchAll([
     api.tx.providers.register(profile, price, 4, 'https://dave-gpu.example.org', worker.address),
     api.tx.stake.bond(bond),
@@ -71,7 +71,7 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
   assert.equal((await api.query.stake.ledgers(provider.address)).unwrap().bonded.toBigInt(), bond);
 
   // What a fraud slash of this bond must move (pallets/stake/src/slashing.rs): `fraud_slash` of
-  // bonded + unbonding, rounded down; the client's share rounded down; no watcher proved it, so
+  // bonded + unbonding (the job's collateral is released into the bond first), rounded down; the client's share rounded down; no watcher proved it, so
   // the watcher's share is not taken; the treasury gets the remainder.
   const slashed = bond * params.fraudSlash.toBigInt() / PERBILL;
   const toClient = slashed * params.clientShare.toBigInt() / PERBILL;
@@ -123,7 +123,10 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
   // proves the fraud, and the test is deterministic. Its tree over the wrong C is consistent, so
   // the roots and every Merkle path check out and the product check is what catches it.
   let workerFees = 0n;
-  workerFees += feePaid(api, (await sendAndFinalize(api, api.tx.jobs.acknowledge(jobId, 0), worker)).events);
+  const acked = await sendAndFinalize(api, api.tx.jobs.acknowledge(jobId, 0), worker);
+  workerFees += feePaid(api, acked.events);
+  const collateral = reservedIn(api, acked.events, provider.address);
+  assert.equal(collateral, expectedCollateral(api, price, units), 'stake.CollateralReserved');
   const { a, bCols } = seedMatrices(seed, dims);
   const honest = buildProver(dims, matmul(dims, a, bCols));
   const wrongC = matmul(dims, a, bCols).map((x) => (x + 1) | 0);
@@ -162,7 +165,10 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
     assert.ok(verifyOutputOpening(dims, cheat.roots, positions[sample], opening), `opening ${sample} is a valid path`);
   }
   const response = await sendAndFinalize(api, api.tx.proofs.respond(jobId, 0, cheat.roots, openings), worker);
-  workerFees += feePaid(api, response.events);
+  const responseFee = feePaid(api, response.events);
+  assert.ok(responseFee > 0n, 'a faulty response pays its fee');
+  workerFees += responseFee;
+  const responseBlock = await numberOf(api, response.blockHash);
   assert.equal(eventsOf(api, response.events, 'proofs', 'SpotCheckPassed').length, 0);
   const [failed] = eventsOf(api, response.events, 'proofs', 'SpotCheckFailed');
   assert.ok(failed, `proofs.SpotCheckFailed in ${response.events.map(({ event }) => `${event.section}.${event.method}`)}`);
@@ -172,19 +178,19 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
   assert.ok(fault.isOpening, `fault ${fault}`);
   assert.equal(fault.asOpening.sample.toNumber(), 0, 'the first opening already fails');
   assert.equal(fault.asOpening.error.toString(), 'WrongProduct');
-  // The check is decided; the jobs pallet collects the verdict after the window.
-  const check = (await api.query.proofs.checks(jobId, 0)).unwrap();
-  assert.ok(check.stage.isDecided && check.stage.asDecided.isRejected, `check stage ${check.stage}`);
-  assert.equal(check.stage.asDecided.asRejected.offence.toString(), 'Fraud');
+  // The check is decided and the jobs pallet acts on the verdict at once: the check is gone.
+  assert.ok((await api.query.proofs.checks(jobId, 0)).isNone, 'the verifier forgot the decided check');
 
-  // The verdict: the replica fails, the provider is slashed and banned, the job closes Failed.
-  const atNow = (await api.rpc.chain.getHeader()).number.toNumber();
+  // The verdict: the replica fails, the provider is slashed and banned, the job closes Failed,
+  // all in the block of the faulty response.
   const failure = await log.waitFor((e) => api.events.jobs.ReplicaFailed.is(e) && e.data.job.toNumber() === jobId,
-    (respondBy - atNow + 15) * BLOCK_MS, 'jobs.ReplicaFailed');
-  assert.equal(failure.block, respondBy + 1, 'the verdict is collected the block after the window');
+    15 * BLOCK_MS, 'jobs.ReplicaFailed');
+  assert.equal(failure.block, responseBlock, 'the verdict is acted on in the block of the response');
   assert.equal(failure.event.data.provider.toString(), provider.address);
   assert.equal(failure.event.data.reason.toString(), 'Rejected');
   const verdictEvents = log.at(failure.block);
+  const released = verdictEvents.find((e) => api.events.stake.CollateralReleased.is(e) && e.data.who.toString() === provider.address);
+  assert.equal(released?.data.amount.toBigInt(), collateral, 'the collateral is released before the fraud slash');
   const [slash] = verdictEvents.filter((e) => api.events.stake.Slashed.is(e));
   assert.ok(slash, `stake.Slashed in block ${failure.block}`);
   assert.equal(slash.data.who.toString(), provider.address);

@@ -4,9 +4,11 @@
 // of docs/protocol.md ported to lib/commitment.mjs) acknowledges it, computes C for real,
 // commits to it in its receipt, and when the chain draws its samples (`proofs.SamplesDrawn`,
 // positions recomputed here from the block hashes) opens them with one `proofs.respond`; the
-// chain checks every opening (`proofs.SpotCheckPassed`), and once the response window is over
-// the escrow settles: the provider is paid price x units, the treasury the protocol fee, and the
-// client gets the rest back, to the unit (the worker's own fees touch none of those accounts).
+// chain checks every opening (`proofs.SpotCheckPassed`) and settles the escrow in the same block:
+// the provider is paid price x units, the treasury the protocol fee, and the client gets the rest
+// back, to the unit (the worker's own fees touch none of those accounts, and its right answer
+// costs it no fee). The acknowledgement set the job's collateral aside from the provider's bond;
+// the payment gives it back.
 // The market's JSON-RPC (`market_quote`, `market_job`) is called over plain HTTP, as a dApp
 // without polkadot.js would.
 
@@ -15,7 +17,10 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startDevNode, sendAndFinalize, sleep } from '../lib/node.mjs';
-import { UNIT, BLOCK_MS, TREASURY, rpc as marketRpc, eventsOf, feePaid, eventLog, numberOf, expectedPositions } from '../lib/market.mjs';
+import {
+  UNIT, BLOCK_MS, TREASURY, rpc as marketRpc, eventsOf, feePaid, eventLog, numberOf, expectedPositions,
+  gpuProfile, expectedCollateral, reservedIn,
+} from '../lib/market.mjs';
 import { selfTest, seedMatrices, matmul, buildProver, verifyOutputOpening } from '../lib/commitment.mjs';
 
 let node;
@@ -51,10 +56,7 @@ test('a spot-checked MatMulI8 job is posted, run, opened, verified and paid; eve
   // The provider: one RTX 4090 in Europe at 0.05 TSR per tera-operation.
   const price = 5n * UNIT / 100n;
   const { minBondPerGpu } = await api.query.stake.parameters();
-  const profile = {
-    gpu: { model: 'NVIDIA GeForce RTX 4090', vramMib: 24576, count: 1, fp16Tflops: 165, int8Tops: 660 },
-    cpuCores: 16, ramMib: 65536, diskGib: 2000, bandwidthMbps: 1000, region: 'Europe',
-  };
+  const profile = gpuProfile({ region: 'Europe' });
   await sendAndFinalize(api, api.tx.utility.batchAll([
     api.tx.providers.register(profile, price, 4, 'https://bob-gpu.example.org', worker.address),
     api.tx.stake.bond(minBondPerGpu.toBigInt()),
@@ -107,7 +109,12 @@ test('a spot-checked MatMulI8 job is posted, run, opened, verified and paid; eve
   // the seed, and reports the commitment to it (the tree over C's 64-element chunks).
   const mine = await api.query.jobs.providerJobs(provider.address, jobId);
   assert.equal(mine.unwrap().toNumber(), 0);
-  await sendAndFinalize(api, api.tx.jobs.acknowledge(jobId, 0), worker);
+  const acked = await sendAndFinalize(api, api.tx.jobs.acknowledge(jobId, 0), worker);
+  // The acknowledgement sets the collateral aside: max(MinCollateral, 50% x price x units).
+  const collateral = reservedIn(api, acked.events, provider.address);
+  assert.equal(collateral, expectedCollateral(api, price, units), 'stake.CollateralReserved');
+  assert.equal((await api.query.stake.ledgers(provider.address)).unwrap().committed.toBigInt(), collateral, 'committed while the job runs');
+  assert.equal((await api.query.jobs.jobs(jobId)).unwrap().replicas[0].collateral.toBigInt(), collateral, 'the replica records its collateral');
   const { a, bCols } = seedMatrices(seed, dims);
   const prover = buildProver(dims, matmul(dims, a, bCols));
   const receipt = {
@@ -153,13 +160,19 @@ test('a spot-checked MatMulI8 job is posted, run, opened, verified and paid; eve
   assert.ok(passed, `proofs.SpotCheckPassed in ${response.events.map(({ event }) => `${event.section}.${event.method}`)}`);
   assert.equal(passed.data.job.toNumber(), jobId);
   assert.equal(eventsOf(api, response.events, 'proofs', 'SpotCheckFailed').length, 0);
-  assert.ok((await numberOf(api, response.blockHash)) <= respondBy, 'answered within the response window');
+  const responseBlock = await numberOf(api, response.blockHash);
+  assert.ok(responseBlock <= respondBy, 'answered within the response window');
+  assert.equal(feePaid(api, response.events), 0n, 'a right answer is free');
 
-  // The jobs pallet asks for the verdict after the response window and settles.
-  const atNow = (await api.rpc.chain.getHeader()).number.toNumber();
+  // The last right answer settles the job in its own block: paid, collateral released, closed.
   const closing = await log.waitFor((e) => api.events.jobs.Closed.is(e) && e.data.job.toNumber() === jobId,
-    (respondBy - atNow + 15) * BLOCK_MS, 'jobs.Closed');
-  assert.equal(closing.block, respondBy + 1, 'the verdict is collected the block after the window');
+    15 * BLOCK_MS, 'jobs.Closed');
+  assert.equal(closing.block, responseBlock, 'paid in the block of the last answer, not after the window');
+  const settled = log.at(responseBlock);
+  assert.ok(settled.some((e) => api.events.jobs.Paid.is(e) && e.data.job.toNumber() === jobId), `jobs.Paid in block ${responseBlock}`);
+  const released = settled.find((e) => api.events.stake.CollateralReleased.is(e) && e.data.who.toString() === provider.address);
+  assert.equal(released?.data.amount.toBigInt(), collateral, 'stake.CollateralReleased: the whole collateral back');
+  assert.ok(responseBlock - receiptBlock <= 5, `paid at block ${responseBlock}, within 5 blocks of the receipt (${receiptBlock})`);
   const closed = closing.event;
   assert.equal(closed.data.state.toString(), 'Completed');
   await sleep(100);
@@ -172,6 +185,9 @@ test('a spot-checked MatMulI8 job is posted, run, opened, verified and paid; eve
   assert.equal(closed.data.refund.toBigInt(), escrow - payment - fee(payment));
   assert.equal(providerAfter.free.toBigInt() - providerBefore.free.toBigInt(), payment);
   assert.equal(providerAfter.reserved.toBigInt(), providerBefore.reserved.toBigInt(), 'the bond is untouched');
+  const ledger = (await api.query.stake.ledgers(provider.address)).unwrap();
+  assert.equal(ledger.bonded.toBigInt(), minBondPerGpu.toBigInt(), 'the whole bond is free again');
+  assert.equal(ledger.committed.toBigInt(), 0n, 'no collateral left committed');
   const treasuryAfter = (await api.query.system.account(TREASURY)).data.free.toBigInt();
   assert.equal(treasuryAfter - treasuryBefore, fee(payment));
 

@@ -1,12 +1,14 @@
 // A provider's life on the dev chain, from polkadot.js with metadata only (no custom types):
-// it registers a GPU profile and bonds in one batch, its worker key sends a free heartbeat, an
-// early heartbeat is refused and pays its fee, and everything is read back with `api.query`.
+// it registers a GPU profile (with the kinds of work its worker runs) and bonds in one batch, its
+// worker key sends a free heartbeat, an early heartbeat is refused and pays its fee, and
+// everything is read back with `api.query`. A profile that declares no kind of work is refused.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startDevNode, sendAndFinalize } from '../lib/node.mjs';
+import { MATMUL_ONLY } from '../lib/market.mjs';
 
 const UNIT = 10n ** 12n;
 let node;
@@ -46,6 +48,7 @@ test('a provider registers, bonds and heartbeats; the chain shows it matchable',
     diskGib: 2000,
     bandwidthMbps: 1000,
     region: 'Europe',
+    capabilities: MATMUL_ONLY,
   };
   const price = 3n * UNIT / 100n;
   const freeBefore = (await api.query.system.account(provider.address)).data.free.toBigInt();
@@ -88,6 +91,7 @@ test('a provider registers, bonds and heartbeats; the chain shows it matchable',
   assert.equal(info.profile.gpu.count.toNumber(), 2);
   assert.equal(info.profile.gpu.int8Tops.toNumber(), 660);
   assert.equal(info.profile.region.toString(), 'Europe');
+  assert.deepEqual(info.profile.capabilities.toJSON(), MATMUL_ONLY, 'the declared capabilities');
   assert.equal(info.endpoint.toUtf8(), 'https://bob-gpu.example.org');
   assert.equal(info.status.toString(), 'Online');
   assert.equal(info.lastHeartbeat.unwrap().toNumber(), beatBlock);
@@ -114,4 +118,14 @@ test('a provider registers, bonds and heartbeats; the chain shows it matchable',
   );
   const workerAfter = (await api.query.system.account(worker.address)).data.free.toBigInt();
   assert.ok(workerAfter < workerBefore, 'the refused heartbeat paid a fee');
+
+  // A profile whose worker would run nothing is refused: matching could never offer it a job.
+  const idle = keyring.addFromUri('//Eve');
+  const idleWorker = keyring.addFromUri('//Eve//worker');
+  const none = { ...profile, capabilities: { matmulI8: false, opaque: false, enclave: false } };
+  await assert.rejects(
+    sendAndFinalize(api, api.tx.providers.register(none, price, 2, 'https://eve-gpu.example.org', idleWorker.address), idle),
+    /providers\.NoCapability/,
+  );
+  assert.ok((await api.query.providers.providers(idle.address)).isNone, 'not registered');
 });

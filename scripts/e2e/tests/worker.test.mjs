@@ -1,14 +1,18 @@
 // The real provider worker, `tessera-worker` (node/worker), against the dev chain: nothing about
 // the worker is scripted here. The provider (Bob) registers and bonds with the worker's own CLI
-// (`register`, `bond`; a second `register` is refused with `AlreadyRegistered`), and the worker
-// (`run`, hot key //Bob//worker, one compute thread) follows the chain and serves HTTP. Then,
-// on one node and one worker shared by the tests, in order:
+// (`register`, `bond`; a second `register` is refused with `AlreadyRegistered`; the profile
+// declares MatMulI8 only), and the worker (`run`, hot key //Bob//worker, one compute thread)
+// follows the chain's best blocks and serves HTTP. Then, on one node and one worker shared by
+// the tests, in order:
 //
 // 1. A content-input job: the test serves a 96 x 80 x 112 input file (A row-major, B by columns)
 //    over HTTP and posts its input commitment as the job's `hash`. The worker fetches and checks
 //    it, acknowledges, computes C, commits to it, answers the chain's spot-check and is paid
 //    price x units, the treasury the 2% fee, to the unit. The C it serves at the receipt's
 //    output URI is the reference product and has the receipt's output commitment.
+// 1b. A content-input job whose server sends the wrong bytes (the right length, another
+//    commitment): the worker declines it (`jobs.ReplicaFailed`, `Declined`) within its
+//    acknowledgement window, and the provider's stake and balance do not move.
 // 2. A crash: an 8192^3 seed job (2 units) is interrupted by SIGKILL while the worker's progress
 //    metric says it is part-way; the worker, started again on the same local store, resumes it
 //    (`tessera_worker_jobs_resumed_total`), submits exactly one receipt, passes the spot-check
@@ -19,8 +23,8 @@
 // 4. SIGTERM: the worker shuts down gracefully, exit code 0 within 15 s.
 //
 // Every job is `SpotCheck`ed: receipt -> samples drawn RandomnessDelay + 1 blocks later -> the
-// worker opens them within the response window (20 blocks) -> `jobs.Closed` (Completed) the
-// block after the window. The content job's input commitment (docs/protocol.md, "Commitments")
+// worker, following best blocks, opens them in the next block or so, for free -> the chain pays
+// in that same block (`jobs.Paid`, `jobs.Closed` Completed), within 5 blocks of the receipt. The content job's input commitment (docs/protocol.md, "Commitments")
 // comes from lib/commitment.mjs, whose `selfTest` checks it against the spec's known answers.
 //
 // Needs the built binaries: tessera-node ($TESSERA_NODE) and tessera-worker ($TESSERA_WORKER),
@@ -38,7 +42,7 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
 import { startDevNode, sendAndFinalize, sleep, freePort } from '../lib/node.mjs';
-import { UNIT, BLOCK_MS, TREASURY, eventsOf, eventLog } from '../lib/market.mjs';
+import { UNIT, BLOCK_MS, TREASURY, MATMUL_ONLY, eventsOf, eventLog, callsIn } from '../lib/market.mjs';
 import { selfTest, seedMatrices, matmul, buildProver, inputCommitment } from '../lib/commitment.mjs';
 import { runWorkerCli, startWorker } from '../lib/worker.mjs';
 
@@ -105,6 +109,41 @@ async function waitUntil(probe, { timeoutMs, intervalMs = 500, what }) {
 
 /** An event as `section.Method {data}` for failure messages. */
 const describe = (event) => `${event.section}.${event.method} ${JSON.stringify(event.data.toHuman())}`;
+
+/**
+ * A client's file server: serves `file` at /inputs.bin on a free local port. Resolves
+ * { uri, hits, close } (`hits`: the requests it answered, as `METHOD /path`).
+ */
+async function serveFile(file) {
+  const hits = [];
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    if (req.url === '/inputs.bin' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length });
+      res.end(req.method === 'GET' ? file : undefined);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  const port = await freePort();
+  await new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', resolve); });
+  return {
+    uri: `http://127.0.0.1:${port}/inputs.bin`,
+    hits,
+    close() { server.closeAllConnections?.(); server.close(); },
+  };
+}
+
+/** A 96 x 80 x 112-like content job's matrices from `seed`: { a, bCols, file, hash }. */
+function contentInputs(dims, seed) {
+  const next = mulberry32(seed);
+  const a = randomInt8(next, dims.m * dims.k);
+  const bCols = randomInt8(next, dims.n * dims.k);
+  const file = Buffer.concat([Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(bCols.buffer, bCols.byteOffset, bCols.byteLength)]);
+  assert.equal(file.length, dims.m * dims.k + dims.n * dims.k);
+  return { a, bCols, file, hash: inputCommitment(dims, a, bCols) };
+}
 
 // ---- Shared state -----------------------------------------------------------------------------
 
@@ -196,6 +235,7 @@ before(async () => {
   assert.equal(provider.profile.diskGib.toNumber(), PROFILE.diskGib);
   assert.equal(provider.profile.bandwidthMbps.toNumber(), PROFILE.bandwidthMbps);
   assert.equal(provider.profile.region.toString(), PROFILE.region);
+  assert.deepEqual(provider.profile.capabilities.toJSON(), MATMUL_ONLY, 'the worker declares MatMulI8 only');
 
   // The bond: the chain's minimum for one GPU (1000 TSR if the minimum is zero).
   const minBond = (await api.query.stake.parameters()).minBondPerGpu.toBigInt() * BigInt(PROFILE.gpu.count);
@@ -289,7 +329,8 @@ async function waitJob(jobId, methods, ms) {
 /**
  * Follows a spot-checked job from its post (at block `postedAt`) to its close: acknowledged
  * within the ack timeout, receipt within `receiptBlocks`, samples drawn RandomnessDelay + 1
- * blocks after it, answered within the window, closed `Completed` the block after the window.
+ * blocks after it, answered within the window by free `proofs.respond` calls, and paid and
+ * closed `Completed` in the block of the last answer, within 5 blocks of the receipt.
  * Resolves { acknowledged, receipt, drawn, passed, closing }.
  */
 async function followJob(jobId, postedAt, { receiptBlocks = 40 } = {}) {
@@ -310,9 +351,19 @@ async function followJob(jobId, postedAt, { receiptBlocks = 40 } = {}) {
   const passed = await waitJob(jobId, ['proofs.SpotCheckPassed'], (respondBy - await head() + 10) * BLOCK_MS);
   assert.ok(passed.block <= respondBy, `answered at block ${passed.block}, within the window (by ${respondBy})`);
   const closing = await whileWorkerRuns(log.waitFor((e) => api.events.jobs.Closed.is(e) && e.data.job.toNumber() === jobId,
-    (respondBy - await head() + 15) * BLOCK_MS, `jobs.Closed of job ${jobId}`));
+    15 * BLOCK_MS, `jobs.Closed of job ${jobId}`));
   assert.equal(closing.event.data.state.toString(), 'Completed', `job ${jobId} closed: ${describe(closing.event)}`);
-  assert.equal(closing.block, respondBy + 1, 'the verdict is collected the block after the window');
+  assert.equal(closing.block, passed.block, 'paid in the block of the last answer, not after the response window');
+  assert.ok(log.at(closing.block).some((e) => api.events.jobs.Paid.is(e) && e.data.job.toNumber() === jobId), `jobs.Paid at block ${closing.block}`);
+  assert.ok(closing.block - receipt.block <= 5,
+    `job ${jobId} paid at block ${closing.block}, within 5 blocks of its receipt's (${receipt.block}; samples drawn at ${drawn.block})`);
+  // The worker's answers cost it nothing.
+  const answers = (await callsIn(api, passed.block, 'proofs', 'respond')).filter((call) => sameAccount(call.signer, keys.worker.address));
+  assert.ok(answers.length >= 1, `the worker's proofs.respond is in block ${passed.block}`);
+  for (const answer of answers) {
+    assert.ok(answer.ok, 'the response succeeded');
+    assert.equal(answer.fee, 0n, 'a right response pays no fee (transactionPayment.TransactionFeePaid actualFee 0)');
+  }
   return { acknowledged, receipt, drawn, passed, closing };
 }
 
@@ -382,29 +433,12 @@ test('the CLI refuses a second registration; the worker reports its identity, it
 test('the worker computes a content-input job, is paid, and serves an output matching the commitment and a reference multiplication', async () => {
   const { api } = node;
   const dims = { m: 96, n: 80, k: 112 };
-  const next = mulberry32(0x7e55e7a);
-  const a = randomInt8(next, dims.m * dims.k);
-  const bCols = randomInt8(next, dims.n * dims.k);
-  const file = Buffer.concat([Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(bCols.buffer, bCols.byteOffset, bCols.byteLength)]);
-  assert.equal(file.length, dims.m * dims.k + dims.n * dims.k);
-  const hash = inputCommitment(dims, a, bCols);
+  const { a, bCols, file, hash } = contentInputs(dims, 0x7e55e7a);
 
   // The client's file server.
-  const hits = [];
-  const server = createServer((req, res) => {
-    hits.push(`${req.method} ${req.url}`);
-    if (req.url === '/inputs.bin' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length });
-      res.end(req.method === 'GET' ? file : undefined);
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  const inputPort = await freePort();
-  await new Promise((resolve, reject) => { server.once('error', reject); server.listen(inputPort, '127.0.0.1', resolve); });
+  const server = await serveFile(file);
+  const { uri, hits } = server;
   try {
-    const uri = `http://127.0.0.1:${inputPort}/inputs.bin`;
     const spec = await jobSpec(dims, { Content: { hash, uri, size: file.length } });
     const providerBefore = await freeAt(keys.provider.address);
     const treasuryBefore = await freeAt(TREASURY);
@@ -455,7 +489,63 @@ test('the worker computes a content-input job, is paid, and serves an output mat
     const gops = await worker.metric('tessera_worker_gops');
     assert.ok(gops !== null && Number.isFinite(gops) && gops >= 0, `tessera_worker_gops ${gops}`);
   } finally {
-    server.closeAllConnections?.();
+    server.close();
+  }
+});
+
+test('the worker declines a job whose inputs do not match their commitment; the provider loses nothing', async () => {
+  const { api } = node;
+  const dims = { m: 40, n: 24, k: 56 };
+  const { file, hash } = contentInputs(dims, 0xdec1);
+  // The right length, other bytes: the commitment cannot match.
+  const wrong = Buffer.from(file.map((x) => x ^ 0x5a));
+  const server = await serveFile(wrong);
+  try {
+    const ledger = async () => {
+      const { bonded, committed } = (await api.query.stake.ledgers(keys.provider.address)).unwrap();
+      return { bonded: bonded.toBigInt(), committed: committed.toBigInt() };
+    };
+    const ledgerBefore = await ledger();
+    const providerBefore = await freeAt(keys.provider.address);
+    const declinedBefore = (await worker.metric('tessera_worker_jobs_declined_total', { reason: 'inputs' })) ?? 0;
+    const { jobId, block: postedAt, escrow } = await post(await jobSpec(dims, { Content: { hash, uri: server.uri, size: wrong.length } }));
+
+    const ackTimeout = api.consts.jobs.ackTimeout.toNumber();
+    const failed = await whileWorkerRuns(log.waitFor((e) => api.events.jobs.ReplicaFailed.is(e) && e.data.job.toNumber() === jobId,
+      (ackTimeout + 5) * BLOCK_MS, `jobs.ReplicaFailed of job ${jobId}`));
+    assert.equal(failed.event.data.reason.toString(), 'Declined', `job ${jobId}: ${describe(failed.event)}`);
+    assert.equal(failed.event.data.provider.toString(), keys.provider.address);
+    assert.ok(failed.block < postedAt + ackTimeout, `declined at block ${failed.block}, before the window closed (${postedAt + ackTimeout})`);
+    assert.ok(server.hits.includes('GET /inputs.bin'), `the worker fetched the inputs first (requests: ${JSON.stringify(server.hits)})`);
+    const declines = (await callsIn(api, failed.block, 'jobs', 'decline')).filter((call) => sameAccount(call.signer, keys.worker.address));
+    assert.equal(declines.length, 1, 'one jobs.decline, by the worker key');
+    assert.ok(declines[0].ok);
+
+    // No other provider fits: the job fails and the client gets its escrow back, in that block.
+    const closed = log.at(failed.block).find((e) => api.events.jobs.Closed.is(e) && e.data.job.toNumber() === jobId);
+    assert.ok(closed, `jobs.Closed of job ${jobId} at block ${failed.block}`);
+    assert.equal(closed.data.state.toString(), 'Failed');
+    assert.equal(closed.data.refund.toBigInt(), escrow, 'the whole escrow is refunded');
+
+    // Nothing was acknowledged, slashed or set aside, and the provider's stake and balance are
+    // as they were.
+    const events = (await eventsBetween(postedAt, failed.block)).map(({ event }) => event);
+    assert.equal(events.filter((e) => api.events.jobs.Acknowledged.is(e) && e.data.job.toNumber() === jobId).length, 0, 'never acknowledged');
+    assert.deepEqual(events.filter((e) => (api.events.stake.Slashed.is(e) || api.events.stake.CollateralReserved.is(e))
+      && e.data.who.toString() === keys.provider.address).map(describe), [], 'no slash, no collateral');
+    assert.deepEqual(await ledger(), ledgerBefore, 'stake.ledgers(Bob) unchanged');
+    assert.equal(await freeAt(keys.provider.address), providerBefore, 'the provider\'s free balance unchanged');
+    const declined = await waitUntil(async () => {
+      const v = await worker.metric('tessera_worker_jobs_declined_total', { reason: 'inputs' });
+      return v !== null && v > declinedBefore ? v : false;
+    }, { timeoutMs: 10_000, what: 'tessera_worker_jobs_declined_total{reason="inputs"} counts the decline' });
+    assert.equal(declined, declinedBefore + 1, 'declined once');
+    const finished = await waitUntil(async () => {
+      const v = await worker.metric('tessera_worker_jobs_finished_total', { outcome: 'declined' });
+      return v !== null && v >= 1 ? v : false;
+    }, { timeoutMs: 60_000, what: 'tessera_worker_jobs_finished_total{outcome="declined"} once the decline is finalized' });
+    assert.equal(finished, 1, 'the decline counted once, not as a failure');
+  } finally {
     server.close();
   }
 });
@@ -504,9 +594,33 @@ test('kill -9 mid-job: the job resumes from the local store and completes once',
 
   const payment = PRICE * units;
   assert.equal(await freeAt(keys.provider.address, closing.block) - providerBefore, payment, 'the provider is paid price x 2, once');
+  // The new process counts this payment, once, and nothing from before its start (the node
+  // reports recent finalized blocks first to a new subscription); it acted on no stale block.
+  const since = await counted(0.1, 'after the restart');
+  assert.ok(Math.abs(since.earnings - 0.1) < 1e-6, `tessera_worker_earnings_tsr_total ${since.earnings} = 0.1 TSR (this job only)`);
+  assert.equal(since.paid, 1, 'tessera_worker_jobs_finished_total{outcome="paid"}: this job only');
+  assert.equal(since.failedResponses, 0, 'no proofs.respond failed (none answered a stale block)');
   const gops = await worker.metric('tessera_worker_gops');
   assert.ok(Number.isFinite(gops) && gops > 0, `tessera_worker_gops ${gops} > 0 after computing part of an 8192^3 job`);
 });
+
+/**
+ * What this worker process counted from finalized blocks: its earnings (TSR), replicas paid and
+ * declined, and `proofs.respond` calls that failed. Waits until the earnings reach
+ * `earningsAtLeast` (they are counted once the payment is finalized).
+ */
+async function counted(earningsAtLeast, what) {
+  await waitUntil(async () => {
+    const v = await worker.metric('tessera_worker_earnings_tsr_total');
+    return v !== null && v >= earningsAtLeast - 1e-9;
+  }, { timeoutMs: 60_000, what: `${what}: tessera_worker_earnings_tsr_total reaches ${earningsAtLeast}` });
+  return {
+    earnings: await worker.metric('tessera_worker_earnings_tsr_total'),
+    paid: await worker.metric('tessera_worker_jobs_finished_total', { outcome: 'paid' }),
+    declined: await worker.metric('tessera_worker_jobs_finished_total', { outcome: 'declined' }),
+    failedResponses: (await worker.metric('tessera_worker_transactions_total', { call: 'respond', outcome: 'failed' })) ?? 0,
+  };
+}
 
 /** Whether replica 0 of job `jobId` has a receipt on chain. */
 async function hasReceipt(jobId) {
@@ -562,6 +676,11 @@ test('the worker reconnects after the node restarts', async () => {
   const { closing } = await followJob(jobId, postedAt);
   assert.equal(await freeAt(keys.provider.address, closing.block) - providerBefore, PRICE * units);
   assert.equal(worker.pid, pid, 'the same worker process did the job');
+  // The reconnection counted no block twice: the kill test's payment and this one.
+  const total = await counted(0.15, 'after the reconnection');
+  assert.ok(Math.abs(total.earnings - 0.15) < 1e-6, `tessera_worker_earnings_tsr_total ${total.earnings} = 0.15 TSR`);
+  assert.equal(total.paid, 2, 'tessera_worker_jobs_finished_total{outcome="paid"}: two jobs, each once');
+  assert.equal(total.failedResponses, 0, 'no proofs.respond failed');
   assert.equal(worker.exitStatus(), null, 'the worker never exited');
 });
 

@@ -31,6 +31,9 @@ pub type AtBlock = subxt::client::ClientAtBlock<
 	subxt::client::OnlineClientAtBlockImpl<SubstrateConfig>,
 >;
 
+/// A block from a block subscription.
+pub type Block = subxt::client::Block<SubstrateConfig>;
+
 /// A connection to one node, and the key that signs.
 #[derive(Clone)]
 pub struct Chain {
@@ -49,8 +52,32 @@ pub struct Chain {
 pub enum Outcome {
 	/// In a finalized block, dispatched without error.
 	Success { block: H256 },
-	/// In a finalized block, refused by the runtime (`pallet.Error`), or dropped by the pool.
+	/// In a finalized block, refused by the runtime (`Pallet::Error`), or dropped by the pool.
 	Failed(String),
+}
+
+impl Outcome {
+	/// Whether the runtime refused the transaction with `pallet`'s error `error` (subxt names a
+	/// module error `Pallet::Error`).
+	pub fn refused_with(&self, pallet: &str, error: &str) -> bool {
+		match self {
+			Outcome::Success { .. } => false,
+			Outcome::Failed(e) => refused_with(e, pallet, error),
+		}
+	}
+}
+
+/// Whether the failure `message` is `pallet`'s error `error`: subxt writes a module error as
+/// `Pallet::Error`, after its own text, and nothing else has that form.
+fn refused_with(message: &str, pallet: &str, error: &str) -> bool {
+	let name = format!("{pallet}::{error}");
+	message.match_indices(&name).any(|(at, _)| {
+		// Not a longer name that ends or starts with this one.
+		let before = message[..at].chars().next_back();
+		let after = message[at + name.len()..].chars().next();
+		!before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+			&& !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+	})
 }
 
 impl Chain {
@@ -70,6 +97,22 @@ impl Chain {
 	/// The underlying subxt client.
 	pub fn client(&self) -> &Client {
 		&self.client
+	}
+
+	/// The number of the node's best block now.
+	pub async fn best_number(&self) -> Result<u64, Error> {
+		use subxt::config::Header;
+		let header = self.rpc.chain_get_header(None).await?.ok_or("the node has no best block")?;
+		Ok(header.number())
+	}
+
+	/// The number of the node's finalized block now.
+	pub async fn finalized_number(&self) -> Result<u64, Error> {
+		use subxt::config::Header;
+		let hash = self.rpc.chain_get_finalized_head().await?;
+		let header =
+			self.rpc.chain_get_header(Some(hash)).await?.ok_or("the finalized block is unknown")?;
+		Ok(header.number())
 	}
 
 	/// The account of the signing key.
@@ -104,6 +147,12 @@ impl Chain {
 	/// `jobs.acknowledge`.
 	pub async fn acknowledge(&self, job: JobId, replica: u32) -> Result<Sent, Error> {
 		self.send(&dynamic::tx("Jobs", "acknowledge", (job, replica))).await
+	}
+
+	/// `jobs.decline`: gives an assigned replica back while it awaits its acknowledgement; the
+	/// provider loses nothing.
+	pub async fn decline(&self, job: JobId, replica: u32) -> Result<Sent, Error> {
+		self.send(&dynamic::tx("Jobs", "decline", (job, replica))).await
 	}
 
 	/// `jobs.submit_receipt`.
@@ -221,4 +270,22 @@ pub async fn provider_jobs(
 		out.push((job, entry.value().decode()?));
 	}
 	Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_refusal_is_recognised_by_its_pallet_and_error_name() {
+		let message = "The transaction failed with the following dispatch error: \
+			Jobs::InsufficientCollateral";
+		assert!(refused_with(message, "Jobs", "InsufficientCollateral"));
+		assert!(Outcome::Failed(message.into()).refused_with("Jobs", "InsufficientCollateral"));
+		assert!(!refused_with(message, "Jobs", "Insufficient"));
+		assert!(!refused_with(message, "Stake", "InsufficientCollateral"));
+		assert!(!refused_with("MyJobs::InsufficientCollateral", "Jobs", "InsufficientCollateral"));
+		assert!(!refused_with("Jobs::InsufficientCollateralX", "Jobs", "InsufficientCollateral"));
+		assert!(!Outcome::Success { block: H256::zero() }.refused_with("Jobs", "AckWindowClosed"));
+	}
 }

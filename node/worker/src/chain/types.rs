@@ -15,7 +15,7 @@ use subxt::{
 	utils::{AccountId32, Static, H256},
 };
 use tessera_commitment::Dims;
-use tessera_primitives::market::Region;
+use tessera_primitives::market::{Capabilities, Region};
 
 /// A job record (`jobs.jobs`).
 #[derive(Clone, Debug, DecodeAsType)]
@@ -30,8 +30,15 @@ pub struct JobView {
 pub struct SpecView {
 	pub workload: WorkloadView,
 	pub inputs: InputsView,
+	pub requirements: RequirementsView,
 	pub verification: VerificationView,
 	pub deadline: u32,
+}
+
+/// The one requirement the worker looks at: whether the job must run in an attested enclave.
+#[derive(Clone, Debug, DecodeAsType)]
+pub struct RequirementsView {
+	pub attestation: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
@@ -64,7 +71,8 @@ pub enum VerificationView {
 	Optimistic,
 }
 
-/// One provider's run of a job.
+/// One provider's run of a job. The record also carries the replica's `collateral` (set aside
+/// by the acknowledgement) and its receipt, which the worker does not need: decoding skips them.
 #[derive(Clone, Debug, DecodeAsType)]
 pub struct ReplicaView {
 	pub provider: AccountId32,
@@ -150,6 +158,10 @@ pub struct HardwareProfileArg {
 	pub bandwidth_mbps: u32,
 	/// Sent as the runtime's own type, which this crate shares.
 	pub region: Static<Region>,
+	/// The kinds of work the worker runs (the runtime's own type too). Matching offers a
+	/// provider only the jobs whose kind it declares, and the chain refuses a profile that
+	/// declares none.
+	pub capabilities: Static<Capabilities>,
 }
 
 #[derive(Clone, Debug, EncodeAsType)]
@@ -176,13 +188,31 @@ impl DecodeAsEvent for Paid {
 	}
 }
 
-/// `jobs.ReplicaFailed`.
+/// `jobs.ReplicaFailed`. The reason (`FailureReason`: `MissedAcknowledgement`,
+/// `MissedDeadline`, `Rejected`, `Outvoted`, `PaymentFailed`, `Declined`, `ProviderBanned`) is
+/// kept as a dynamic value, so that a reason added by a later runtime still decodes;
+/// [`ReplicaFailed::reason_name`] names it.
 #[derive(Clone, Debug, DecodeAsType)]
 pub struct ReplicaFailed {
 	pub job: u64,
 	pub replica: u32,
 	pub provider: AccountId32,
 	pub reason: Value,
+}
+
+impl ReplicaFailed {
+	/// The name of the failure's reason (`Declined`, `MissedDeadline`, ...).
+	pub fn reason_name(&self) -> Option<&str> {
+		variant_name(&self.reason)
+	}
+}
+
+/// The variant name of an enum value decoded dynamically.
+pub fn variant_name<T>(value: &Value<T>) -> Option<&str> {
+	match &value.value {
+		subxt::ext::scale_value::ValueDef::Variant(variant) => Some(variant.name.as_str()),
+		_ => None,
+	}
 }
 
 impl DecodeAsEvent for ReplicaFailed {

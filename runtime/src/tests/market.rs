@@ -1,0 +1,164 @@
+//! What the market tests share: the development genesis, providers registered and bonded
+//! through the real calls, blocks run as the executive runs them, and the invariants of every
+//! market pallet (and those between them) checked after each block.
+
+use crate::*;
+use frame_support::traits::{
+	fungible::{Inspect, InspectHold},
+	OnInitialize,
+};
+use sp_keyring::Sr25519Keyring;
+use tessera_primitives::market::{Capabilities, Region};
+
+pub fn account(key: Sr25519Keyring) -> AccountId {
+	key.to_account_id()
+}
+
+/// The `development` genesis at block 1.
+pub fn dev_ext() -> sp_io::TestExternalities {
+	let mut ext = super::ext_from_preset("development");
+	ext.execute_with(|| run_to(1));
+	ext
+}
+
+/// One host with `count` GPUs of 24 GiB and 242 int8 TOPS each, 64 GiB of RAM, in Europe, that
+/// runs matrix jobs.
+pub fn profile(count: u32) -> pallet_providers::HardwareProfileOf<Runtime> {
+	pallet_providers::HardwareProfile {
+		gpu: pallet_providers::GpuSpec {
+			model: sp_runtime::BoundedVec::truncate_from(b"NVIDIA L4".to_vec()),
+			vram_mib: 24 * 1024,
+			count,
+			fp16_tflops: 121,
+			int8_tops: 242,
+		},
+		cpu_cores: 16,
+		ram_mib: 64 * 1024,
+		disk_gib: 500,
+		bandwidth_mbps: 1_000,
+		region: Region::Europe,
+		capabilities: Capabilities { matmul_i8: true, ..Default::default() },
+	}
+}
+
+/// Registers `provider` with `worker` at `price` per unit, `slots` job slots and one GPU, and
+/// bonds `bond` (the minimum for one GPU when `None`). Returns the bond.
+pub fn provider(
+	provider: &AccountId,
+	worker: &AccountId,
+	price: Balance,
+	slots: u32,
+	bond: Option<Balance>,
+) -> Balance {
+	assert_eq!(
+		Providers::register(
+			RuntimeOrigin::signed(provider.clone()),
+			profile(1),
+			price,
+			slots,
+			sp_runtime::BoundedVec::truncate_from(b"https://provider.example.org".to_vec()),
+			worker.clone(),
+		),
+		Ok(())
+	);
+	let bond = bond.unwrap_or(genesis_config_presets::market_parameters().min_bond_per_gpu);
+	assert_eq!(Stake::bond(RuntimeOrigin::signed(provider.clone()), bond), Ok(()));
+	bond
+}
+
+/// Runs blocks up to `n` as the executive would: each block records its parent's hash (which
+/// the proofs pallet draws samples from) and runs every pallet's `on_initialize`, and then
+/// every invariant is checked ([`check_invariants`]). (`on_finalize` is left out: no market
+/// pallet has one, and the timestamp pallet's would want an inherent.)
+pub fn run_to(n: BlockNumber) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		let parent = sp_core::H256(sp_io::hashing::blake2_256(&next.to_le_bytes()));
+		System::initialize(&next, &parent, &Default::default());
+		<AllPalletsWithSystem as OnInitialize<BlockNumber>>::on_initialize(next);
+		check_invariants();
+	}
+}
+
+/// [`run_to`], with `workers` sending their heartbeats as a live worker does (an early one is
+/// refused, and ignored here), so that their providers are not slashed for going quiet.
+pub fn run_to_beating(n: BlockNumber, workers: &[AccountId]) {
+	while System::block_number() < n {
+		beat(workers);
+		run_to(System::block_number() + 1);
+	}
+}
+
+/// Each of `workers` sends a heartbeat if one is due.
+pub fn beat(workers: &[AccountId]) {
+	for worker in workers {
+		let _ = Providers::heartbeat(RuntimeOrigin::signed(worker.clone()));
+	}
+}
+
+/// Every market pallet's own `try_state`, and what holds between them:
+/// - each provider's taken job slots are its unfinished replicas plus its executor duties;
+/// - each provider's collateral in the stake pallet is that of its running replicas (the jobs
+///   pallet's `try_state` checks it against the real stake pallet);
+/// - the holds of each reason add up to the pallet's own total.
+pub fn check_invariants() {
+	Providers::do_try_state().expect("providers' invariants");
+	Stake::do_try_state().expect("stake's invariants");
+	Jobs::do_try_state().expect("jobs' invariants");
+	Proofs::do_try_state().expect("proofs' invariants");
+	for (who, info) in pallet_providers::Providers::<Runtime>::iter() {
+		let replicas = pallet_jobs::ProviderJobs::<Runtime>::iter_prefix(&who).count() as u32;
+		let duties = pallet_proofs::Checks::<Runtime>::iter()
+			.filter(|(_, _, check)| match &check.stage {
+				pallet_proofs::Stage::Reexecution { executors, .. } => {
+					executors.iter().any(|e| e.provider == who)
+				},
+				_ => false,
+			})
+			.count() as u32;
+		assert_eq!(info.active_jobs, replicas + duties, "{who:?}: slots differ from duties");
+	}
+	let escrow: Balance = pallet_jobs::Jobs::<Runtime>::iter()
+		.map(|(_, job)| job.escrow)
+		.sum();
+	assert_eq!(escrow, pallet_jobs::Stats::<Runtime>::get().escrowed, "escrow total");
+	let staked: Balance = frame_system::Account::<Runtime>::iter_keys()
+		.map(|who| Balances::balance_on_hold(&stake_hold(), &who))
+		.sum();
+	assert_eq!(staked, pallet_stake::TotalStaked::<Runtime>::get(), "stake holds total");
+}
+
+/// The stake pallet's hold reason in this runtime.
+pub fn stake_hold() -> RuntimeHoldReason {
+	RuntimeHoldReason::Stake(pallet_stake::HoldReason::Staked)
+}
+
+/// What `who` has at stake: its stake hold (bonded, unbonding and collateral together).
+pub fn stake_of(who: &AccountId) -> Balance {
+	Balances::balance_on_hold(&stake_hold(), who)
+}
+
+/// Free plus held balance of `who`.
+pub fn total(who: &AccountId) -> Balance {
+	Balances::total_balance(who)
+}
+
+pub fn jobs_events() -> Vec<pallet_jobs::Event<Runtime>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Jobs(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+pub fn proofs_events() -> Vec<pallet_proofs::Event<Runtime>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Proofs(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
