@@ -31,8 +31,9 @@ use super::{
 	currency::{self, MICRO_UNIT, UNIT},
 	time::{DAYS, MILLI_SECS_PER_BLOCK, MINUTES},
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Jobs, Nonce, OriginCaller,
-	PalletInfo, Proofs, Providers, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, Stake, System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	PalletInfo, Proofs, Providers, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Stake, System, EXISTENTIAL_DEPOSIT,
+	SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary (non-operational) transactions may fill.

@@ -312,8 +312,8 @@ pub mod pallet {
 			payment: BalanceOf<T>,
 			fee: BalanceOf<T>,
 		},
-		/// A replica failed: its provider missed its acknowledgement or deadline, or its receipt
-		/// was rejected.
+		/// A replica failed: its worker declined it, or missed its acknowledgement or deadline,
+		/// its receipt was rejected, or its provider was banned for a fraud on another job.
 		ReplicaFailed { job: JobId, replica: u32, provider: T::AccountId, reason: FailureReason },
 		/// A job ended (completed, failed, cancelled or expired) and `refund` went back to its
 		/// client.
@@ -728,8 +728,8 @@ pub enum FailureReason {
 	MissedDeadline,
 	/// The verifier proved the receipt wrong: the provider is slashed for fraud.
 	Rejected,
-	/// The verifier found the receipt outvoted by the other replicas: the provider is slashed
-	/// for dissent.
+	/// The verifier found the receipt outvoted by the other replicas: the provider loses the
+	/// replica's collateral.
 	Outvoted,
 	/// The provider's account could not receive its payment (it no longer exists); the client
 	/// gets the replica's budget back.

@@ -114,7 +114,7 @@ pub fn fail<T: Config>(
 				_ => SlashReason::MissedDeadline,
 			};
 			T::Registry::record(&provider, Outcome::Failed, 0);
-			frame_support::storage::with_storage_layer(|| {
+			let taken = frame_support::storage::with_storage_layer(|| {
 				T::Collateral::slash_collateral(
 					&provider,
 					collateral,
@@ -123,7 +123,13 @@ pub fn fail<T: Config>(
 					watcher,
 				)
 				.map(|_| ())
-			})
+			});
+			if taken.is_err() {
+				// Not taken: it goes back to the free bond, so no collateral is left set aside
+				// for a replica that no longer exists.
+				T::Collateral::release(&provider, collateral);
+			}
+			taken
 		},
 		FailureReason::Rejected => {
 			T::Collateral::release(&provider, collateral);
@@ -146,9 +152,6 @@ pub fn fail<T: Config>(
 	};
 	if let Err(error) = slashed {
 		log::warn!(target: crate::LOG_TARGET, "job {job}: slash of {provider:?} failed: {error:?}");
-		// Whatever was not taken goes back to the free bond, so no collateral is left set
-		// aside for a replica that no longer exists.
-		T::Collateral::release(&provider, collateral);
 	}
 	release_slot::<T>(job, &provider);
 	Pallet::<T>::deposit_event(Event::ReplicaFailed { job, replica, provider, reason });

@@ -104,7 +104,8 @@ pub struct Job<AccountId, Balance, BlockNumber, Replicas, Dropped> {
 	pub state: JobState,
 	/// The providers running it, one per replica, in assignment order (empty while queued).
 	pub replicas: Replicas,
-	/// Providers dropped from it for a missed acknowledgement: never matched to it again.
+	/// Providers dropped from it (they declined it, missed its acknowledgement, or were banned):
+	/// never matched to it again.
 	pub dropped: Dropped,
 	/// Block it was posted at.
 	pub posted_at: BlockNumber,

@@ -120,20 +120,15 @@ fn assign_executors<T: Config>(
 		attested_through: check.deadline,
 		..Default::default()
 	};
-	T::Registry::cheapest(
-		&needs,
-		check.max_price_per_unit,
-		T::Executors::get(),
-		&exclude,
-	)
-	.into_iter()
-	.filter(|candidate| T::Registry::job_assigned(&candidate.provider).is_ok())
-	.map(|candidate| Executor {
-		provider: candidate.provider,
-		worker: candidate.worker,
-		result: None,
-	})
-	.collect()
+	T::Registry::cheapest(&needs, check.max_price_per_unit, T::Executors::get(), &exclude)
+		.into_iter()
+		.filter(|candidate| T::Registry::job_assigned(&candidate.provider).is_ok())
+		.map(|candidate| Executor {
+			provider: candidate.provider,
+			worker: candidate.worker,
+			result: None,
+		})
+		.collect()
 }
 
 /// Frees the job slots of `executors`.

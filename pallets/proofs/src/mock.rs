@@ -27,7 +27,7 @@ use sp_core::{sr25519, H256};
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
 use std::collections::BTreeMap;
 use tessera_primitives::{
-	jobs::{JobId, JobSpec, Receipt, VerdictSink, Verdict, Verifier},
+	jobs::{JobId, JobSpec, Receipt, Verdict, VerdictSink, Verifier},
 	market::{
 		AttestationRegistry, Candidate, Needs, Outcome, ProviderRegistry, ReputationRecorder,
 	},

@@ -433,6 +433,40 @@ mod runtime {
 mod spot_check {
 	use super::*;
 
+	/// Attack 4: answering a spot-check must not cost an honest provider, nor be crowded out:
+	/// a full, right answer is free, in the operational class, and reported to the jobs pallet
+	/// at once so that it pays in this block; a wrong one pays its fee.
+	#[test]
+	fn an_honest_answer_is_free_operational_and_settled_at_once() {
+		use frame_support::dispatch::{DispatchClass, GetDispatchInfo, Pays};
+		ExtBuilder::default().build_and_execute(|| {
+			let job = MatMul::seeded(SMALL, 1);
+			let prover = job.honest();
+			submit(0, 0, ALICE, &job.spec(Verification::SpotCheck), &job.receipt(&prover));
+			let made_up = job.prover(&job.wrong_c());
+			submit(1, 0, BOB, &job.spec(Verification::SpotCheck), &job.receipt(&made_up));
+			run_to_block(DRAW);
+			let call = crate::Call::<Test>::respond {
+				job: 0,
+				replica: 0,
+				roots: prover.roots(),
+				openings: openings(&prover, &drawn(0, 0), &all(8)),
+			};
+			assert_eq!(call.get_dispatch_info().class, DispatchClass::Operational);
+			// Half the samples: free, but nothing decided yet.
+			let half = answer(ALICE, 0, 0, &prover, &[0, 1, 2, 3]).expect("taken");
+			assert_eq!(half.pays_fee, Pays::No);
+			assert!(MockVerdicts::ready().is_empty());
+			let rest = answer(ALICE, 0, 0, &prover, &[4, 5, 6, 7]).expect("taken");
+			assert_eq!(rest.pays_fee, Pays::No);
+			assert_eq!(MockVerdicts::ready(), vec![(0, 0)]);
+			// A made-up output's answer proves the fault: it pays, and is reported at once too.
+			let wrong = answer(BOB, 1, 0, &made_up, &all(8)).expect("taken");
+			assert_eq!(wrong.pays_fee, Pays::Yes);
+			assert_eq!(MockVerdicts::ready(), vec![(0, 0), (1, 0)]);
+		});
+	}
+
 	#[test]
 	fn an_honest_provider_passes_with_seed_inputs() {
 		ExtBuilder::default().build_and_execute(|| {
@@ -476,8 +510,8 @@ mod spot_check {
 			assert_ok!(answer(ALICE, 0, 0, &prover, &all(8)));
 			assert_eq!(take_events(), vec![Event::SpotCheckPassed { job: 0, replica: 0 }]);
 			assert_eq!(stage(0, 0), Stage::Decided(Decision::Accepted));
-
-			// The jobs pallet collects the verdict when the response window has closed.
+			// The jobs pallet is told at once (in the runtime it settles there and then); this
+			// mock of it collects the verdict at the block it was told.
 			run_to_block(respond_by);
 			assert_eq!(verdict(0, 0), None);
 			run_to_block(respond_by + 1);

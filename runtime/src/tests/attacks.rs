@@ -64,7 +64,10 @@ fn run_until_receipt(worker: &AccountId, job: u64, c: &[i32]) -> Prover {
 		used_units: 1,
 		enclave_signature: None,
 	};
-	assert_eq!(Jobs::submit_receipt(RuntimeOrigin::signed(worker.clone()), job, 0, receipt), Ok(()));
+	assert_eq!(
+		Jobs::submit_receipt(RuntimeOrigin::signed(worker.clone()), job, 0, receipt),
+		Ok(())
+	);
 	prover
 }
 
@@ -207,7 +210,10 @@ fn a_missed_deadline_costs_only_the_collateral_and_the_client_gains_at_most_half
 		let job = post(&dave, spec(price));
 		assert_eq!(Jobs::acknowledge(RuntimeOrigin::signed(charlie.clone()), job, 0), Ok(()));
 		let collateral = configs::MinCollateral::get();
-		assert_eq!(pallet_jobs::Jobs::<Runtime>::get(job).expect("job").replicas[0].collateral, collateral);
+		assert_eq!(
+			pallet_jobs::Jobs::<Runtime>::get(job).expect("job").replicas[0].collateral,
+			collateral
+		);
 		let deadline = pallet_jobs::Jobs::<Runtime>::get(job).expect("job").spec.deadline;
 		run_to_beating(deadline + 1, std::slice::from_ref(&charlie));
 		assert_eq!(stake_of(&bob), bond - collateral);
@@ -242,7 +248,8 @@ fn a_provider_cannot_take_more_jobs_than_its_bond_covers() {
 		};
 		let first = post(&dave, big());
 		assert_eq!(Jobs::acknowledge(RuntimeOrigin::signed(charlie.clone()), first, 0), Ok(()));
-		let collateral = pallet_jobs::Jobs::<Runtime>::get(first).expect("job").replicas[0].collateral;
+		let collateral =
+			pallet_jobs::Jobs::<Runtime>::get(first).expect("job").replicas[0].collateral;
 		assert_eq!(collateral, 563 * UNIT);
 		assert_eq!(<Stake as StakeInfo<_, _>>::free_stake(&bob), bond - collateral);
 		assert_eq!(stake_of(&bob), bond, "collateral stays in the stake hold");
@@ -279,7 +286,9 @@ fn spot_check_answers_are_free_and_land_in_a_full_block() {
 		let bob_before = total(&bob);
 		assert_eq!(Executive::apply_extrinsic(signed(respond, Charlie)), Ok(Ok(())));
 		assert_eq!(Balances::balance(&charlie), worker_before, "an honest answer is free");
-		assert!(jobs_events().iter().any(|e| matches!(e, pallet_jobs::Event::Paid { job: j, .. } if *j == job)));
+		assert!(jobs_events()
+			.iter()
+			.any(|e| matches!(e, pallet_jobs::Event::Paid { job: j, .. } if *j == job)));
 		assert!(System::block_number() <= receipt_block + 5, "paid within 5 blocks");
 		assert_eq!(total(&bob), bob_before + UNIT / 100);
 		assert_eq!(
@@ -295,7 +304,8 @@ fn spot_check_answers_are_free_and_land_in_a_full_block() {
 #[test]
 fn fraud_fails_every_other_open_job_of_the_cheater_at_once() {
 	dev_ext().execute_with(|| {
-		let (bob, charlie, dave, alice) = (account(Bob), account(Charlie), account(Dave), account(Alice));
+		let (bob, charlie, dave, alice) =
+			(account(Bob), account(Charlie), account(Dave), account(Alice));
 		let bond = provider(&bob, &charlie, UNIT / 100, 4, None);
 		let alice_before = total(&alice);
 		let dave_before = total(&dave);
@@ -304,7 +314,10 @@ fn fraud_fails_every_other_open_job_of_the_cheater_at_once() {
 		let job = post(&dave, spec(UNIT));
 		let prover = run_until_receipt(&charlie, job, &lazy_output());
 		let respond = draw_and_answer(job, &prover);
-		assert_eq!(Executive::apply_extrinsic(signed(respond, Charlie)).map(|r| r.is_ok()), Ok(true));
+		assert_eq!(
+			Executive::apply_extrinsic(signed(respond, Charlie)).map(|r| r.is_ok()),
+			Ok(true)
+		);
 		assert!(jobs_events().contains(&pallet_jobs::Event::ReplicaFailed {
 			job: other,
 			replica: 0,

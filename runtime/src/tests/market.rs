@@ -118,9 +118,7 @@ pub fn check_invariants() {
 			.count() as u32;
 		assert_eq!(info.active_jobs, replicas + duties, "{who:?}: slots differ from duties");
 	}
-	let escrow: Balance = pallet_jobs::Jobs::<Runtime>::iter()
-		.map(|(_, job)| job.escrow)
-		.sum();
+	let escrow: Balance = pallet_jobs::Jobs::<Runtime>::iter().map(|(_, job)| job.escrow).sum();
 	assert_eq!(escrow, pallet_jobs::Stats::<Runtime>::get().escrowed, "escrow total");
 	let staked: Balance = frame_system::Account::<Runtime>::iter_keys()
 		.map(|who| Balances::balance_on_hold(&stake_hold(), &who))

@@ -133,7 +133,8 @@ fn work(provider: &AccountId, worker: &AccountId, lazy: bool, plans: &BTreeMap<u
 				}
 				let Some(prover) = prover(job, lazy) else { continue };
 				// A refusal would be a missed deadline: the stake assertions would catch it.
-				let _ = Jobs::submit_receipt(origin(), job, replica, receipt(&prover, record.units));
+				let _ =
+					Jobs::submit_receipt(origin(), job, replica, receipt(&prover, record.units));
 			},
 			_ => {},
 		}
@@ -161,7 +162,8 @@ fn work(provider: &AccountId, worker: &AccountId, lazy: bool, plans: &BTreeMap<u
 				if executors.iter().any(|e| e.provider == *provider && e.result.is_none()) =>
 			{
 				let Some(prover) = prover(job, lazy) else { continue };
-				let _ = Proofs::report_reexecution(origin(), job, replica, prover.output_commitment());
+				let _ =
+					Proofs::report_reexecution(origin(), job, replica, prover.output_commitment());
 			},
 			_ => {},
 		}
@@ -188,9 +190,9 @@ fn random_spec(rng: &mut Rng) -> JobSpec<Balance, BlockNumber> {
 		max_price_per_unit: UNIT / 10 * (1 + rng.below(20) as u128),
 		replicas: 1,
 		verification,
-		deadline: System::block_number() +
-			configs::MinDeadline::get() +
-			rng.below(60) as BlockNumber,
+		deadline: System::block_number()
+			+ configs::MinDeadline::get()
+			+ rng.below(60) as BlockNumber,
 	}
 }
 

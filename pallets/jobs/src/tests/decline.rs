@@ -155,7 +155,7 @@ fn declining_one_replica_leaves_the_others_alone() {
 		assert_eq!(replica_state(id, 1), ReplicaState::Running);
 		assert_eq!(committed(BOB), BOB_COLLATERAL);
 		assert_eq!(job(id).escrow, escrow);
-		// Bob's replica can still be declined? No: it is running.
+		// A running replica cannot be declined.
 		assert_noop!(Jobs::decline(signed(worker_of(BOB)), id, 1), Error::<Test>::NotAwaitingAck);
 		ack(CHARLIE, id, 0);
 		submit(CHARLIE, id, 0, 10);

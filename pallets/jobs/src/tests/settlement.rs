@@ -218,7 +218,7 @@ fn a_rejected_receipt_slashes_for_fraud_and_refunds_the_client() {
 }
 
 #[test]
-fn an_outvoted_receipt_slashes_for_dissent_and_pays_the_watcher() {
+fn an_outvoted_receipt_loses_its_collateral_and_pays_the_watcher() {
 	ExtBuilder::market().build_and_execute(|| {
 		let before = total(&EVERYONE);
 		MockVerifier::set_verdict(Verdict::Rejected {
