@@ -101,6 +101,14 @@ fn matrix() -> Matrix {
 	Matrix { dims: dims(MAX_ROW), inputs: MatrixInputs::Seed(H256::repeat_byte(0x5e)) }
 }
 
+/// A 4096 x 4096 x 4096 seed job: one that re-executors can hold in memory.
+fn executable() -> Matrix {
+	Matrix {
+		dims: Dims { m: 4096, n: 4096, k: 4096 },
+		inputs: MatrixInputs::Seed(H256::repeat_byte(0x5e)),
+	}
+}
+
 /// A check submitted now with default requirements and no challenge.
 fn check<T: Config>(
 	provider: T::AccountId,
@@ -599,7 +607,9 @@ mod benchmarks {
 		Checks::<T>::insert(
 			JOB,
 			0,
-			check::<T>(provider, Verification::Optimistic, OUTPUT, Some(matrix()), stage),
+			// A matrix the executors' hosts can hold: matching asks for memory for its data, and
+			// the cost of a challenge does not depend on the dimensions.
+			check::<T>(provider, Verification::Optimistic, OUTPUT, Some(executable()), stage),
 		);
 		let challenged;
 
