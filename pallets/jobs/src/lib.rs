@@ -62,9 +62,12 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod invariants;
+mod market_impls;
 pub mod matching;
 #[cfg(test)]
 mod mock;
+mod queries;
 pub mod settlement;
 pub mod spec;
 #[cfg(test)]
@@ -80,7 +83,7 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Saturating, Perbill};
 use tessera_primitives::{
-	jobs::{JobId, JobSpec, Receipt, VerdictSink, Verifier},
+	jobs::{JobId, JobSpec, Receipt, Verifier},
 	market::{Collateral, ProviderRegistry, ReputationRecorder, Slashing},
 };
 
@@ -755,226 +758,5 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NotAssignedWorker
 		);
 		Ok(slot)
-	}
-
-	/// Checks the pallet's invariants; see the crate documentation.
-	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
-	// after every block without building the dependency tree a second time with `try-runtime`.
-	#[cfg(any(feature = "try-runtime", feature = "std", test))]
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use alloc::collections::btree_map::BTreeMap;
-		use sp_runtime::traits::Zero;
-		let mut escrow_by_client: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let mut collateral_by_provider: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let mut stats = JobStats::<BalanceOf<T>>::default();
-		let queue = Queue::<T>::get();
-		for (id, job) in Jobs::<T>::iter() {
-			ensure!(id < NextJobId::<T>::get(), "job id from the future");
-			ensure!(
-				ClientJobs::<T>::contains_key(&job.client, id),
-				"job missing from its client's list"
-			);
-			match job.state {
-				JobState::Queued => stats.queued += 1,
-				JobState::Active => stats.active += 1,
-				JobState::Completed => stats.completed += 1,
-				JobState::Failed => stats.failed += 1,
-				JobState::Cancelled => stats.cancelled += 1,
-				JobState::Expired => stats.expired += 1,
-			}
-			// Every client with a job is checked, so a hold left behind by a closed job shows.
-			let held = escrow_by_client.entry(job.client.clone()).or_default();
-			if job.state.is_open() {
-				*held = held.saturating_add(job.escrow);
-				stats.escrowed = stats.escrowed.saturating_add(job.escrow);
-			} else {
-				ensure!(job.escrow.is_zero(), "closed job still holds escrow");
-			}
-			let queued = queue.iter().filter(|queued| **queued == id).count();
-			let expiry = Timeouts::<T>::contains_key(
-				timeouts::after(job.spec.deadline),
-				(id, Timeout::QueueExpiry),
-			);
-			if job.state == JobState::Queued {
-				ensure!(queued == 1 && expiry, "queued job not queued once with its expiry");
-				ensure!(job.replicas.is_empty(), "queued job has replicas");
-			} else {
-				ensure!(queued == 0 && !expiry, "unqueued job in the queue");
-			}
-			// Escrow is the budget less what was paid out, as long as the job is open.
-			let mut paid_out = BalanceOf::<T>::zero();
-			for (index, replica) in job.replicas.iter().enumerate() {
-				let index = index as u32;
-				let listed = ProviderJobs::<T>::get(&replica.provider, id);
-				if let ReplicaState::Paid { payment, fee } = replica.state {
-					paid_out = paid_out.saturating_add(payment).saturating_add(fee);
-				}
-				let acknowledged =
-					matches!(replica.state, ReplicaState::Running | ReplicaState::Submitted { .. });
-				ensure!(
-					acknowledged || replica.collateral.is_zero(),
-					"collateral on a replica not running"
-				);
-				let committed = collateral_by_provider.entry(replica.provider.clone()).or_default();
-				*committed = committed.saturating_add(replica.collateral);
-				let timeout = timeouts::timeout_of(&replica.state, job.spec.deadline, index);
-				match timeout {
-					Some((at, kind)) => {
-						ensure!(
-							job.state == JobState::Active,
-							"unfinished replica of a closed job"
-						);
-						ensure!(
-							listed == Some(index),
-							"assigned replica not in its provider's list"
-						);
-						ensure!(
-							Timeouts::<T>::contains_key(at, (id, kind)),
-							"replica without its timeout"
-						);
-					},
-					None => {
-						ensure!(listed.is_none(), "finished replica still in its provider's list")
-					},
-				}
-			}
-			if job.state.is_open() {
-				let budget = spec::escrow::<T>(&job.spec, job.units)
-					.map_err(|_| "an open job's budget overflows")?;
-				ensure!(
-					job.escrow.saturating_add(paid_out) == budget,
-					"escrow differs from budget less payments and fees"
-				);
-			}
-		}
-		let stored = Stats::<T>::get();
-		ensure!(stored == stats, "Stats disagree with the job records");
-		for (client, escrow) in escrow_by_client {
-			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &client) == escrow,
-				"a client's escrow hold differs from its open jobs"
-			);
-		}
-		ensure!(queue.len() as u32 == stored.queued, "queue length differs from queued jobs");
-		// Every provider that ever ran a replica is checked, so collateral left behind shows.
-		for (provider, collateral) in collateral_by_provider {
-			ensure!(
-				T::Collateral::committed(&provider) == collateral,
-				"a provider's collateral differs from its running replicas'"
-			);
-		}
-		Ok(())
-	}
-}
-
-impl<T: Config> VerdictSink for Pallet<T> {
-	/// Settles replica `replica` of `job` at once if it is waiting for a verdict: takes its
-	/// verdict timeout out and does what the hook would have done at it.
-	fn verdict_ready(job: JobId, replica: u32) -> Weight {
-		let read = T::DbWeight::get().reads(1);
-		let Some(mut record) = Jobs::<T>::get(job) else { return read };
-		let Some(ReplicaState::Submitted { verdict_at }) =
-			record.replicas.get(replica as usize).map(|slot| slot.state.clone())
-		else {
-			return read;
-		};
-		Timeouts::<T>::remove(verdict_at, (job, Timeout::Verdict(replica)));
-		let now = frame_system::Pallet::<T>::block_number();
-		let banned = timeouts::decide::<T>(job, &mut record, replica, now);
-		settlement::close_if_done::<T>(job, &mut record);
-		Jobs::<T>::insert(job, record);
-		T::WeightInfo::on_initialize_timeouts(1)
-			.saturating_add(T::Verifier::verdict_weight())
-			.saturating_add(settlement::banned_weight::<T>(banned))
-	}
-
-	fn verdict_ready_weight() -> Weight {
-		T::WeightInfo::on_initialize_timeouts(1)
-			.saturating_add(T::Verifier::verdict_weight())
-			.saturating_add(settlement::banned_weight::<T>(T::MaxProviderJobs::get()))
-	}
-}
-
-/// Query helpers for the market runtime API (`tessera_primitives::api::MarketApi`): read-only
-/// views of the jobs for dApps and the node's `market_*` RPC. Nothing on chain calls them, so
-/// they carry no weight.
-impl<T: Config> Pallet<T> {
-	/// The job with id `id`.
-	pub fn job_record(id: JobId) -> Option<JobOf<T>> {
-		Jobs::<T>::get(id)
-	}
-
-	/// Up to `limit` ids of the jobs `client` posted, in storage order (by the hash of the id),
-	/// starting after `start_after`.
-	pub fn client_jobs_page(
-		client: &T::AccountId,
-		start_after: Option<JobId>,
-		limit: u32,
-	) -> alloc::vec::Vec<JobId> {
-		let iter = match start_after {
-			Some(last) => ClientJobs::<T>::iter_key_prefix_from(
-				client,
-				ClientJobs::<T>::hashed_key_for(client, last),
-			),
-			None => ClientJobs::<T>::iter_key_prefix(client),
-		};
-		iter.take(limit as usize).collect()
-	}
-
-	/// Up to `limit` ids of the jobs `provider` has an unfinished replica of, in storage order,
-	/// starting after `start_after`.
-	pub fn provider_jobs_page(
-		provider: &T::AccountId,
-		start_after: Option<JobId>,
-		limit: u32,
-	) -> alloc::vec::Vec<JobId> {
-		let iter = match start_after {
-			Some(last) => ProviderJobs::<T>::iter_key_prefix_from(
-				provider,
-				ProviderJobs::<T>::hashed_key_for(provider, last),
-			),
-			None => ProviderJobs::<T>::iter_key_prefix(provider),
-		};
-		iter.take(limit as usize).collect()
-	}
-
-	/// What `spec` would cost and who would run it if it were posted now. A transaction sent
-	/// now is in the next block at the earliest, so the spec is checked as of that block: a
-	/// spec that passes here is not refused by `post` for a deadline one block too soon.
-	/// Errors are those of `post` ([`spec::check`], [`spec::escrow`]); the client's balance is
-	/// not looked at.
-	pub fn quote(
-		spec: &JobSpecOf<T>,
-	) -> Result<tessera_primitives::api::Quote<T::AccountId, BalanceOf<T>>, DispatchError> {
-		use sp_runtime::traits::{One, Zero};
-		let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
-		let units = spec::check::<T>(spec, next)?;
-		let escrow = spec::escrow::<T>(spec, units)?;
-		let until = next.saturating_add(T::AckTimeout::get());
-		let needs = matching::needs::<T>(spec, units, until);
-		let providers = T::Registry::cheapest(&needs, spec.max_price_per_unit, spec.replicas, &[]);
-		// `escrow` succeeded, so the units fit in a balance.
-		let work: BalanceOf<T> = units.try_into().map_err(|_| Error::<T>::BudgetOverflow)?;
-		// As settlement pays: `price x units` to each provider, the fee (rounded down) on top.
-		let total = providers.iter().fold(BalanceOf::<T>::zero(), |total, candidate| {
-			let payment = candidate.price_per_unit.saturating_mul(work);
-			total.saturating_add(payment).saturating_add(T::ProtocolFee::get().mul_floor(payment))
-		});
-		Ok(tessera_primitives::api::Quote { units, escrow, providers, total })
-	}
-
-	/// The market's job counters and the total escrow.
-	pub fn job_stats() -> JobStats<BalanceOf<T>> {
-		Stats::<T>::get()
-	}
-
-	/// Number of jobs in the matching queue.
-	pub fn queue_length() -> u32 {
-		Queue::<T>::decode_len().unwrap_or_default() as u32
-	}
-
-	/// Number of jobs ever posted: the id the next one gets.
-	pub fn jobs_posted() -> JobId {
-		NextJobId::<T>::get()
 	}
 }

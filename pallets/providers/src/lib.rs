@@ -43,24 +43,27 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod invariants;
 pub mod liveness;
+mod market_impls;
 #[cfg(test)]
 mod mock;
 pub mod price_index;
+mod queries;
 pub mod reputation;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
 
-use alloc::vec::Vec;
 use frame_support::{dispatch::DispatchResult, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
+#[cfg(doc)]
 use tessera_primitives::market::{
-	AttestationRegistry, Candidate, Needs, Outcome, ProviderRegistry, ReputationRecorder,
-	Requirements, StakeInfo, StakeObserver,
+	AttestationRegistry, Needs, ProviderRegistry, ReputationRecorder, Requirements, StakeObserver,
 };
+use tessera_primitives::market::{Outcome, StakeInfo};
 
 /// Log target of this pallet.
 pub const LOG_TARGET: &str = "runtime::providers";
@@ -758,282 +761,5 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number(),
 			T::ReputationHalfLife::get(),
 		))
-	}
-
-	/// Checks the pallet's invariants:
-	/// - every record's `indexed` flag matches its entries in the price index, and the entries
-	///   carry the record's figures;
-	/// - no offline or banned provider is in the index, and no provider is over its job slots;
-	/// - every index entry belongs to an indexed record;
-	/// - `Workers` and the records point at each other; `ProviderCount` counts the records and
-	///   `Online` the online ones and their GPUs;
-	/// - only online providers are tracked, and every indexed provider is;
-	/// - every tracked provider (online, with a bond that covered its GPUs at the last change the
-	///   registry saw) has exactly its deadline in `LivenessDeadlines`, and no other provider
-	///   has one.
-	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
-	// after every block without building the dependency tree a second time with `try-runtime`.
-	#[cfg(any(feature = "try-runtime", feature = "std", test))]
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		let mut count = 0u32;
-		let mut tracked = 0u32;
-		let mut online = OnlineStats::default();
-		for (provider, info) in Providers::<T>::iter() {
-			count = count.saturating_add(1);
-			if info.status == Status::Online {
-				online.providers = online.providers.saturating_add(1);
-				online.gpus = online.gpus.saturating_add(info.profile.gpu.count);
-			}
-			ensure!(
-				Workers::<T>::get(&info.worker).as_ref() == Some(&provider),
-				"worker key does not point back at its provider"
-			);
-			ensure!(info.active_jobs <= info.max_jobs, "more jobs than slots");
-			let banned = Banned::<T>::contains_key(&provider);
-			ensure!(!(banned && info.status == Status::Online), "banned provider is online");
-			if info.indexed {
-				ensure!(info.status == Status::Online, "offline provider in the price index");
-				ensure!(info.active_jobs < info.max_jobs, "full provider in the price index");
-				ensure!(info.tracked, "indexed provider untracked by liveness");
-			}
-			if info.tracked {
-				ensure!(info.status == Status::Online, "offline provider tracked by liveness");
-				tracked = tracked.saturating_add(1);
-			}
-			let key = price_index::price_key::<T>(info.price_per_unit);
-			let entry = Self::index_entry(&info);
-			for (scope, tier) in price_index::scopes(info.profile.region, info.profile.gpu.vram_mib)
-			{
-				let stored = PriceIndex::<T>::get((scope, tier, (key, provider.clone())));
-				if info.indexed {
-					ensure!(stored.as_ref() == Some(&entry), "index entry disagrees with record");
-				} else {
-					ensure!(stored.is_none(), "unindexed provider has an index entry");
-				}
-			}
-			let deadline = LivenessDeadlines::<T>::contains_key(info.heartbeat_deadline, &provider);
-			ensure!(deadline == info.tracked, "liveness deadline does not match tracking");
-		}
-		ensure!(count == ProviderCount::<T>::get(), "ProviderCount disagrees with records");
-		ensure!(online == Online::<T>::get(), "Online disagrees with records");
-		for (worker, provider) in Workers::<T>::iter() {
-			let info = Providers::<T>::get(&provider).ok_or("worker of unknown provider")?;
-			ensure!(info.worker == worker, "stale worker key");
-		}
-		for ((scope, tier, (key, provider)), _) in PriceIndex::<T>::iter() {
-			let info = Providers::<T>::get(&provider).ok_or("index entry of unknown provider")?;
-			ensure!(info.indexed, "index entry of unindexed provider");
-			ensure!(!Banned::<T>::contains_key(&provider), "banned provider in the price index");
-			ensure!(
-				price_index::scopes(info.profile.region, info.profile.gpu.vram_mib)
-					.contains(&(scope, tier))
-					&& key == price_index::price_key::<T>(info.price_per_unit),
-				"index entry under the wrong key"
-			);
-		}
-		let mut deadlines = 0u32;
-		for (deadline, provider, ()) in LivenessDeadlines::<T>::iter() {
-			deadlines = deadlines.saturating_add(1);
-			let info = Providers::<T>::get(&provider).ok_or("deadline of unknown provider")?;
-			ensure!(info.tracked && info.heartbeat_deadline == deadline, "stale liveness deadline");
-		}
-		// Each entry is at its provider's deadline, so this leaves one entry per provider.
-		ensure!(deadlines == tracked, "more liveness deadlines than tracked providers");
-		Ok(())
-	}
-}
-
-impl<T: Config> ProviderRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
-	fn cheapest(
-		needs: &Needs<BalanceOf<T>, BlockNumberFor<T>>,
-		max_price_per_unit: BalanceOf<T>,
-		count: u32,
-		exclude: &[T::AccountId],
-	) -> Vec<Candidate<T::AccountId, BalanceOf<T>>> {
-		price_index::cheapest::<T>(needs, max_price_per_unit, count, exclude)
-	}
-
-	fn cheapest_weight() -> Weight {
-		T::WeightInfo::cheapest()
-	}
-
-	fn provider_of_worker(worker: &T::AccountId) -> Option<T::AccountId> {
-		Workers::<T>::get(worker)
-	}
-
-	fn worker_of(provider: &T::AccountId) -> Option<T::AccountId> {
-		Providers::<T>::get(provider).map(|info| info.worker)
-	}
-
-	fn job_assigned(provider: &T::AccountId) -> DispatchResult {
-		let mut active_jobs = 0;
-		Self::mutate_provider(provider, |info| {
-			ensure!(info.indexed, Error::<T>::NotMatchable);
-			info.active_jobs = info.active_jobs.saturating_add(1);
-			active_jobs = info.active_jobs;
-			Ok(())
-		})?;
-		Self::deposit_event(Event::JobAssigned { provider: provider.clone(), active_jobs });
-		Ok(())
-	}
-
-	fn job_released(provider: &T::AccountId) -> DispatchResult {
-		let mut active_jobs = 0;
-		Self::mutate_provider(provider, |info| {
-			ensure!(info.active_jobs > 0, Error::<T>::NoActiveJobs);
-			info.active_jobs = info.active_jobs.saturating_sub(1);
-			active_jobs = info.active_jobs;
-			Ok(())
-		})?;
-		Self::deposit_event(Event::JobReleased { provider: provider.clone(), active_jobs });
-		Ok(())
-	}
-
-	fn is_banned(provider: &T::AccountId) -> bool {
-		Banned::<T>::contains_key(provider)
-	}
-}
-
-impl<T: Config> ReputationRecorder<T::AccountId> for Pallet<T> {
-	/// Moves the reputation by [`reputation::apply`] and reports the score in
-	/// [`Event::ReputationChanged`], also when the outcome moved nothing (a completed job worth
-	/// less than `MinReputationValue`, which leaves the record untouched).
-	fn record(provider: &T::AccountId, outcome: Outcome, value: u128) {
-		let now = frame_system::Pallet::<T>::block_number();
-		let rule = reputation::ValueRule {
-			min_value: T::MinReputationValue::get(),
-			unit: T::ReputationValueUnit::get(),
-		};
-		let half_life = T::ReputationHalfLife::get();
-		let Some(info) = Providers::<T>::get(provider) else {
-			// An outcome for a provider that has since deregistered has no record left to move.
-			return;
-		};
-		let score = match reputation::apply(&info.reputation, outcome, value, &rule, now, half_life)
-		{
-			Some(moved) => {
-				Self::store(provider, &info, ProviderInfo { reputation: moved, ..info.clone() });
-				moved.score
-			},
-			None => reputation::current(&info.reputation, now, half_life),
-		};
-		Self::deposit_event(Event::ReputationChanged {
-			provider: provider.clone(),
-			outcome,
-			score,
-		});
-	}
-}
-
-impl<T: Config> AttestationRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
-	fn set_attested(provider: &T::AccountId, until: Option<BlockNumberFor<T>>) -> DispatchResult {
-		Self::mutate_provider(provider, |info| {
-			info.attested_until = until;
-			Ok(())
-		})?;
-		Self::deposit_event(Event::AttestationSet { provider: provider.clone(), until });
-		Ok(())
-	}
-}
-
-impl<T: Config> StakeObserver<T::AccountId> for Pallet<T> {
-	fn stake_changed(who: &T::AccountId) {
-		// Not a provider (yet): nothing to re-check. `register` checks the bond itself.
-		let _ = Self::mutate_provider(who, |_| Ok(()));
-	}
-
-	fn has_active_jobs(who: &T::AccountId) -> bool {
-		Providers::<T>::get(who).is_some_and(|info| info.active_jobs > 0)
-	}
-
-	fn fraud_proven(who: &T::AccountId) {
-		let now = frame_system::Pallet::<T>::block_number();
-		Banned::<T>::insert(who, now);
-		Self::deposit_event(Event::Banned { provider: who.clone() });
-		let mut was_online = false;
-		let _ = Self::mutate_provider(who, |info| {
-			if info.status == Status::Online {
-				was_online = true;
-				info.status = Status::Offline;
-			}
-			Ok(())
-		});
-		if was_online {
-			Self::deposit_event(Event::WentOffline {
-				provider: who.clone(),
-				reason: OfflineReason::Banned,
-			});
-		}
-	}
-}
-
-/// Query helpers for the market runtime API (`tessera_primitives::api::MarketApi`): read-only
-/// views of the registry for dApps and the node's `market_*` RPC. Nothing on chain calls them,
-/// so they carry no weight.
-impl<T: Config> Pallet<T> {
-	/// `who`'s record and its reputation now (after decay).
-	pub fn provider_with_reputation(who: &T::AccountId) -> Option<(ProviderInfoOf<T>, u32)> {
-		let info = Providers::<T>::get(who)?;
-		let score = Self::current_reputation(&info);
-		Some((info, score))
-	}
-
-	/// Up to `limit` registered providers in storage order, starting after `start_after`, with
-	/// their reputation now; with `requirements`, only those whose record meets them (see
-	/// [`Self::meets_requirements`]). Reads until `limit` are found or the map ends.
-	pub fn providers_page(
-		start_after: Option<&T::AccountId>,
-		limit: u32,
-		requirements: Option<&Requirements>,
-	) -> Vec<(T::AccountId, ProviderInfoOf<T>, u32)> {
-		let iter = match start_after {
-			Some(last) => Providers::<T>::iter_from(Providers::<T>::hashed_key_for(last)),
-			None => Providers::<T>::iter(),
-		};
-		let now = frame_system::Pallet::<T>::block_number();
-		iter.filter_map(|(who, info)| {
-			let score = Self::current_reputation(&info);
-			let fits = requirements.is_none_or(|r| Self::meets_requirements(&info, score, r, now));
-			fits.then_some((who, info, score))
-		})
-		.take(limit as usize)
-		.collect()
-	}
-
-	/// Whether `info`, with reputation `score` now, meets `requirements` at block `now`: the
-	/// same test as the price index's ([`price_index::meets`], with an attestation valid at
-	/// `now` and none of a job's own needs), plus the region, which the index answers by its
-	/// layout instead. Status, job slots, bond and free stake are not looked at.
-	pub fn meets_requirements(
-		info: &ProviderInfoOf<T>,
-		score: u32,
-		requirements: &Requirements,
-		now: BlockNumberFor<T>,
-	) -> bool {
-		let needs: Needs<BalanceOf<T>, _> = Needs {
-			requirements: requirements.clone(),
-			attested_through: now,
-			..Default::default()
-		};
-		requirements.region.is_none_or(|region| region == info.profile.region)
-			&& price_index::meets(&Self::index_entry(info), score, &needs, now)
-	}
-
-	/// Number of registered providers.
-	pub fn provider_count() -> u32 {
-		ProviderCount::<T>::get()
-	}
-
-	/// Providers online and their GPUs.
-	pub fn online_stats() -> OnlineStats {
-		Online::<T>::get()
-	}
-
-	fn current_reputation(info: &ProviderInfoOf<T>) -> u32 {
-		reputation::current(
-			&info.reputation,
-			frame_system::Pallet::<T>::block_number(),
-			T::ReputationHalfLife::get(),
-		)
 	}
 }
