@@ -119,12 +119,17 @@ mod benchmarks {
 		assert_eq!(record::<T>(0).replicas.len() as u32, r);
 	}
 
-	/// Cancelling the last of a full queue.
+	/// Cancelling the last of a full queue: the escrow and the deposit are released.
 	#[benchmark]
 	fn cancel() {
 		T::BenchmarkHelper::providers(0, PRICE);
-		let client = funded_client::<T>(0);
-		for _ in 0..T::MaxQueued::get() {
+		// Each client has at most `MaxOpenJobsPerClient` open jobs: spread the queue over them.
+		let per_client = T::MaxOpenJobsPerClient::get();
+		let mut client = funded_client::<T>(0);
+		for i in 0..T::MaxQueued::get() {
+			if i > 0 && i % per_client == 0 {
+				client = funded_client::<T>(i / per_client);
+			}
 			posted::<T>(&client, 1);
 		}
 		let last = NextJobId::<T>::get().saturating_sub(1);
@@ -134,6 +139,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(client), last);
 
 		assert_eq!(record::<T>(last).state, JobState::Cancelled);
+		assert!(record::<T>(last).deposit.is_zero());
 	}
 
 	#[benchmark]
@@ -260,6 +266,33 @@ mod benchmarks {
 
 		assert_eq!(tried, q);
 		assert!(Queue::<T>::get().is_empty());
+	}
+
+	/// `p` closed jobs pruned in one block, each with its own client: the record, the client's
+	/// index entry and the schedule entry go.
+	#[benchmark]
+	fn on_initialize_prune(p: Linear<0, { T::MaxPrunesPerBlock::get() }>) {
+		// Queued (no providers) and cancelled: records with the longest URL of the spec.
+		T::BenchmarkHelper::providers(0, PRICE);
+		for i in 0..p {
+			let client = funded_client::<T>(i);
+			let job = posted::<T>(&client, 1);
+			assert!(Jobs::<T>::cancel(RawOrigin::Signed(client).into(), job).is_ok());
+		}
+		let due = frame_system::Pallet::<T>::block_number().saturating_add(T::JobRetention::get());
+		frame_system::Pallet::<T>::set_block_number(due);
+		PruneCursor::<T>::put(due);
+		let pruned;
+
+		#[block]
+		{
+			pruned = pruning::run::<T>(due);
+		}
+
+		assert_eq!(pruned, p);
+		for job in 0..u64::from(p) {
+			assert!(crate::Jobs::<T>::get(job).is_none());
+		}
 	}
 
 	/// One whole job, for docs/benchmarks.md (not a weight): posted and matched, acknowledged,

@@ -15,6 +15,14 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 		use sp_runtime::traits::Zero;
 		let mut escrow_by_client: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut deposit_by_client: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut open_by_client: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		// Each job's entries in `Prunes`: a closed job has exactly one, an open job none.
+		let mut prunes: BTreeMap<JobId, u32> = BTreeMap::new();
+		for (_, job, ()) in Prunes::<T>::iter() {
+			let count = prunes.entry(job).or_default();
+			*count = count.saturating_add(1);
+		}
 		let mut collateral_by_provider: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut stats = JobStats::<BalanceOf<T>>::default();
 		let queue = Queue::<T>::get();
@@ -34,11 +42,21 @@ impl<T: Config> Pallet<T> {
 			}
 			// Every client with a job is checked, so a hold left behind by a closed job shows.
 			let held = escrow_by_client.entry(job.client.clone()).or_default();
+			let deposits = deposit_by_client.entry(job.client.clone()).or_default();
+			let scheduled = prunes.remove(&id).unwrap_or_default();
 			if job.state.is_open() {
 				*held = held.saturating_add(job.escrow);
+				*deposits = deposits.saturating_add(job.deposit);
 				stats.escrowed = stats.escrowed.saturating_add(job.escrow);
+				let open = open_by_client.entry(job.client.clone()).or_default();
+				*open = open.saturating_add(1);
+				ensure!(job.closed_at.is_none(), "open job with a closing block");
+				ensure!(scheduled == 0, "open job scheduled for pruning");
 			} else {
 				ensure!(job.escrow.is_zero(), "closed job still holds escrow");
+				ensure!(job.deposit.is_zero(), "closed job still holds its deposit");
+				ensure!(job.closed_at.is_some(), "closed job without its closing block");
+				ensure!(scheduled == 1, "closed job not scheduled for pruning once");
 			}
 			let queued = queue.iter().filter(|queued| **queued == id).count();
 			let expiry = Timeouts::<T>::contains_key(
@@ -97,7 +115,28 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
+		ensure!(prunes.is_empty(), "pruning scheduled for a job that is gone");
 		let stored = Stats::<T>::get();
+		// Pruned jobs still count in their closed state, so the closed counters are at least
+		// the records', and exceed them together by exactly the jobs pruned.
+		let closed = |s: &JobStats<BalanceOf<T>>| {
+			[s.completed, s.failed, s.cancelled, s.expired]
+				.iter()
+				.fold(0u64, |sum, n| sum.saturating_add(u64::from(*n)))
+		};
+		ensure!(
+			stored.completed >= stats.completed
+				&& stored.failed >= stats.failed
+				&& stored.cancelled >= stats.cancelled
+				&& stored.expired >= stats.expired
+				&& closed(&stored) == closed(&stats).saturating_add(u64::from(stored.pruned)),
+			"closed counters of Stats disagree with the records and the pruned jobs"
+		);
+		stats.completed = stored.completed;
+		stats.failed = stored.failed;
+		stats.cancelled = stored.cancelled;
+		stats.expired = stored.expired;
+		stats.pruned = stored.pruned;
 		ensure!(stored == stats, "Stats disagree with the job records");
 		for (client, escrow) in escrow_by_client {
 			ensure!(
@@ -105,6 +144,22 @@ impl<T: Config> Pallet<T> {
 				"a client's escrow hold differs from its open jobs"
 			);
 		}
+		// Every client with a job is checked, so a deposit left behind by a closed job shows.
+		for (client, deposit) in deposit_by_client {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &client) == deposit,
+				"a client's deposit hold differs from its open jobs' deposits"
+			);
+		}
+		// Every open job counts towards its client's cap, and no other count is kept.
+		for (client, open) in OpenJobs::<T>::iter() {
+			ensure!(open > 0, "an empty open-job count is stored");
+			ensure!(
+				open_by_client.remove(&client) == Some(open),
+				"a client's open-job count differs from its open jobs"
+			);
+		}
+		ensure!(open_by_client.is_empty(), "a client's open jobs are not counted");
 		ensure!(queue.len() as u32 == stored.queued, "queue length differs from queued jobs");
 		// Every provider that ever ran a replica is checked, so collateral left behind shows.
 		for (provider, collateral) in collateral_by_provider {

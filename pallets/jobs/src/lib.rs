@@ -67,6 +67,7 @@ mod market_impls;
 pub mod matching;
 #[cfg(test)]
 mod mock;
+pub mod pruning;
 mod queries;
 pub mod settlement;
 pub mod spec;
@@ -81,7 +82,10 @@ use frame_support::{
 	traits::fungible::{self, InspectHold, MutateHold},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::{traits::Saturating, Perbill};
+use sp_runtime::{
+	traits::{CheckedAdd, Saturating, Zero},
+	Perbill,
+};
 use tessera_primitives::{
 	jobs::{JobId, JobSpec, Receipt, Verifier},
 	market::{Collateral, ProviderRegistry, ReputationRecorder, Slashing},
@@ -133,6 +137,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A client's budget for its open jobs.
 		Escrow,
+		/// A client's storage deposit for the records of its open jobs.
+		JobDeposit,
 	}
 
 	#[pallet::config]
@@ -223,6 +229,26 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQueueMatchesPerBlock: Get<u32>;
 
+		/// Storage deposit held from the client for each job it posts, on top of the escrow,
+		/// and released to it when the job closes. The amount held is kept in the record, so a
+		/// change of this constant releases what was really held.
+		#[pallet::constant]
+		type JobDeposit: Get<BalanceOf<Self>>;
+
+		/// Most open (queued or active) jobs one client may have at once: one account cannot
+		/// fill the queue, and each open job holds its deposit.
+		#[pallet::constant]
+		type MaxOpenJobsPerClient: Get<u32>;
+
+		/// Blocks a closed job's record is kept (for dApps and the `market_*` RPC to read) before
+		/// the hook prunes it with its index entries.
+		#[pallet::constant]
+		type JobRetention: Get<BlockNumberFor<Self>>;
+
+		/// Most closed jobs pruned in one block (the rest wait for the next).
+		#[pallet::constant]
+		type MaxPrunesPerBlock: Get<u32>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 
@@ -273,11 +299,31 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Stats<T: Config> = StorageValue<_, JobStats<BalanceOf<T>>, ValueQuery>;
 
+	/// Open (queued or active) jobs of each client, held against
+	/// [`Config::MaxOpenJobsPerClient`]; no entry for a client with none.
+	#[pallet::storage]
+	pub type OpenJobs<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
+
+	/// Closed jobs by the block from which the hook prunes them ([`pruning`]).
+	#[pallet::storage]
+	pub type Prunes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, (), OptionQuery>;
+
+	/// The first block of [`Prunes`] the hook has not finished.
+	#[pallet::storage]
+	pub type PruneCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A job was posted and `escrow` held from its client.
-		Posted { job: JobId, client: T::AccountId, units: u64, escrow: BalanceOf<T> },
+		/// A job was posted, and `escrow` and the storage `deposit` held from its client.
+		Posted {
+			job: JobId,
+			client: T::AccountId,
+			units: u64,
+			escrow: BalanceOf<T>,
+			deposit: BalanceOf<T>,
+		},
 		/// A job found too few providers and waits in the queue.
 		Queued { job: JobId },
 		/// Replica `replica` of a job was assigned to `provider` at `price_per_unit`.
@@ -318,9 +364,12 @@ pub mod pallet {
 		/// A replica failed: its worker declined it, or missed its acknowledgement or deadline,
 		/// its receipt was rejected, or its provider was banned for a fraud on another job.
 		ReplicaFailed { job: JobId, replica: u32, provider: T::AccountId, reason: FailureReason },
-		/// A job ended (completed, failed, cancelled or expired) and `refund` went back to its
-		/// client.
-		Closed { job: JobId, state: JobState, refund: BalanceOf<T> },
+		/// A job ended (completed, failed, cancelled or expired): `refund` (what was left of its
+		/// escrow) and its storage `deposit` went back to its client.
+		Closed { job: JobId, state: JobState, refund: BalanceOf<T>, deposit: BalanceOf<T> },
+		/// A closed job's record was pruned, with its index entries, `JobRetention` blocks after
+		/// it closed.
+		JobPruned { job: JobId },
 	}
 
 	#[pallet::error]
@@ -390,6 +439,9 @@ pub mod pallet {
 		InsufficientCollateral,
 		/// The job's deadline has passed.
 		DeadlinePassed,
+		/// The client has `MaxOpenJobsPerClient` open (queued or active) jobs: wait for one to
+		/// close, or cancel a queued one.
+		TooManyOpenJobs,
 	}
 
 	#[pallet::hooks]
@@ -397,6 +449,7 @@ pub mod pallet {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let done = timeouts::run::<T>(now);
 			let tried = matching::match_queue::<T>();
+			let pruned = pruning::run::<T>(now);
 			// Each handled timeout may re-match a replica, and each tried queued job runs a
 			// query: the benchmarks found providers at once, so the query's worst case is added.
 			// Each may also be a verdict, whose cost is the verifier's, and a verdict of fraud
@@ -407,6 +460,7 @@ pub mod pallet {
 				.saturating_add(T::WeightInfo::on_initialize_queue(tried))
 				.saturating_add(T::Registry::cheapest_weight().saturating_mul(queries.into()))
 				.saturating_add(settlement::banned_weight::<T>(done.banned))
+				.saturating_add(T::WeightInfo::on_initialize_prune(pruned))
 		}
 
 		fn integrity_test() {
@@ -421,6 +475,14 @@ pub mod pallet {
 			assert!(T::MaxDeadline::get() >= T::MinDeadline::get(), "deadline bounds are crossed");
 			assert!(T::MaxTimeoutsPerBlock::get() > 0, "timeouts must make progress");
 			assert!(T::MillisecsPerBlock::get() > 0, "blocks must take time");
+			// A retention of 0 would schedule the pruning in the current block, which the hook
+			// has already passed.
+			assert!(
+				!sp_runtime::traits::Zero::is_zero(&T::JobRetention::get()),
+				"closed jobs must be kept until a later block"
+			);
+			assert!(T::MaxPrunesPerBlock::get() > 0, "pruning must make progress");
+			assert!(T::MaxOpenJobsPerClient::get() > 0, "a client must be able to post");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -432,7 +494,9 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Posts a job: holds its budget (`max_price_per_unit x units x replicas`, plus the
-		/// protocol fee on it) and assigns it to the cheapest providers that fit, or queues it.
+		/// protocol fee on it) and the storage deposit [`Config::JobDeposit`] (released when the
+		/// job closes), and assigns it to the cheapest providers that fit, or queues it. A
+		/// client has at most [`Config::MaxOpenJobsPerClient`] open jobs at once.
 		///
 		/// Dispatch origin: signed, by the client.
 		///
@@ -442,7 +506,8 @@ pub mod pallet {
 		/// [`Error::DeadlineTooSoon`], [`Error::DeadlineTooFar`],
 		/// [`Error::SpotCheckNeedsDeterministicWorkload`], [`Error::ReplicationNeedsReplicas`],
 		/// [`Error::AttestationNotRequired`]), [`Error::BudgetOverflow`],
-		/// [`Error::InsufficientBalance`], [`Error::QueueFull`].
+		/// [`Error::TooManyOpenJobs`], [`Error::InsufficientBalance`] (for the escrow and the
+		/// deposit together), [`Error::QueueFull`].
 		///
 		/// Events: [`Event::Posted`], then [`Event::Assigned`] for each replica or
 		/// [`Event::Queued`].
@@ -456,11 +521,19 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let units = spec::check::<T>(&spec, now)?;
 			let escrow = spec::escrow::<T>(&spec, units)?;
+			let open = OpenJobs::<T>::get(&client).unwrap_or_default();
+			ensure!(open < T::MaxOpenJobsPerClient::get(), Error::<T>::TooManyOpenJobs);
+			let deposit = T::JobDeposit::get();
+			let total = escrow.checked_add(&deposit).ok_or(Error::<T>::BudgetOverflow)?;
 			ensure!(
-				T::Currency::can_hold(&HoldReason::Escrow.into(), &client, escrow),
+				T::Currency::can_hold(&HoldReason::Escrow.into(), &client, total),
 				Error::<T>::InsufficientBalance
 			);
 			T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)?;
+			if !deposit.is_zero() {
+				T::Currency::hold(&HoldReason::JobDeposit.into(), &client, deposit)?;
+			}
+			OpenJobs::<T>::insert(&client, open.saturating_add(1));
 
 			let id = NextJobId::<T>::mutate(|next| {
 				let id = *next;
@@ -476,10 +549,12 @@ pub mod pallet {
 				replicas: BoundedVec::new(),
 				dropped: BoundedVec::new(),
 				posted_at: now,
+				deposit,
+				closed_at: None,
 			};
 			ClientJobs::<T>::insert(&client, id, ());
 			Stats::<T>::mutate(|stats| stats.escrowed = stats.escrowed.saturating_add(escrow));
-			Self::deposit_event(Event::Posted { job: id, client, units, escrow });
+			Self::deposit_event(Event::Posted { job: id, client, units, escrow, deposit });
 
 			if matching::assign_all::<T>(id, &mut job) {
 				Stats::<T>::mutate(|stats| stats.active = stats.active.saturating_add(1));

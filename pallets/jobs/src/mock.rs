@@ -73,6 +73,10 @@ pub const MAX_QUEUED: u32 = 4;
 pub const MAX_TIMEOUTS_PER_BLOCK: u32 = 3;
 pub const MAX_QUEUE_MATCHES_PER_BLOCK: u32 = 2;
 pub const FEE_PERCENT: u32 = 2;
+pub const OPEN_JOBS_CAP: u32 = 8;
+/// Blocks a closed job is kept before it is pruned.
+pub const JOB_RETENTION: BlockNumber = 100;
+pub const MAX_PRUNES_PER_BLOCK: u32 = 2;
 
 /// What [`MockStake`] slashes for fraud (if the provider has it).
 pub const FRAUD_SLASH: Balance = 1_000;
@@ -124,6 +128,11 @@ parameter_types! {
 	/// Most jobs one provider has at once: [`SLOTS`], as the default table gives each provider,
 	/// unless a test gives a provider more slots (and raises this with it).
 	pub static MaxProviderJobs: u32 = SLOTS;
+	/// The storage deposit of a job: none unless a test sets one (see `tests/deposits.rs`), so
+	/// that the other tests' balances show the escrow alone.
+	pub static JobDeposit: Balance = 0;
+	/// Most open jobs per client.
+	pub static MaxOpenJobsPerClient: u32 = OPEN_JOBS_CAP;
 }
 
 impl pallet_jobs::Config for Test {
@@ -148,6 +157,10 @@ impl pallet_jobs::Config for Test {
 	type MaxQueued = ConstU32<MAX_QUEUED>;
 	type MaxTimeoutsPerBlock = ConstU32<MAX_TIMEOUTS_PER_BLOCK>;
 	type MaxQueueMatchesPerBlock = ConstU32<MAX_QUEUE_MATCHES_PER_BLOCK>;
+	type JobDeposit = JobDeposit;
+	type MaxOpenJobsPerClient = MaxOpenJobsPerClient;
+	type JobRetention = ConstU64<JOB_RETENTION>;
+	type MaxPrunesPerBlock = ConstU32<MAX_PRUNES_PER_BLOCK>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockRegistry;
@@ -738,6 +751,8 @@ impl ExtBuilder {
 		COMMITTED.with(|c| c.borrow_mut().clear());
 		MockStake::set_failing(false);
 		MaxProviderJobs::reset();
+		JobDeposit::reset();
+		MaxOpenJobsPerClient::reset();
 		MockVerifier::reset(self.verifier);
 		for (provider, price) in self.providers {
 			MockRegistry::add(provider, price);

@@ -18,7 +18,7 @@
 
 use crate::{
 	matching,
-	pallet::{Config, Event, Jobs, Pallet, ProviderJobs, Stats, Timeouts},
+	pallet::{Config, Event, Jobs, OpenJobs, Pallet, ProviderJobs, Prunes, Stats, Timeouts},
 	timeouts, BalanceOf, FailureReason, HoldReason, JobOf, JobState, ReplicaState, WeightInfo,
 };
 use alloc::vec::Vec;
@@ -224,23 +224,31 @@ pub fn close_if_done<T: Config>(job: JobId, record: &mut JobOf<T>) {
 	close::<T>(job, record, if paid { JobState::Completed } else { JobState::Failed });
 }
 
-/// Ends `record` as `state`: releases what is left of its escrow to the client and counts it.
-/// The caller has taken it out of the active or queued count.
+/// Ends `record` as `state`: releases what is left of its escrow and its storage deposit to the
+/// client, takes it out of the client's open jobs, counts it and schedules its pruning
+/// `JobRetention` blocks from now. The caller has taken it out of the active or queued count.
 pub fn close<T: Config>(job: JobId, record: &mut JobOf<T>, state: JobState) {
 	let refund = record.escrow;
-	if !refund.is_zero() {
-		let released = T::Currency::release(
-			&HoldReason::Escrow.into(),
-			&record.client,
-			refund,
-			Precision::BestEffort,
-		);
+	let deposit = record.deposit;
+	for (reason, amount) in [(HoldReason::Escrow, refund), (HoldReason::JobDeposit, deposit)] {
+		if amount.is_zero() {
+			continue;
+		}
+		let released =
+			T::Currency::release(&reason.into(), &record.client, amount, Precision::BestEffort);
 		if let Err(error) = released {
-			log::error!(target: crate::LOG_TARGET, "job {job}: refund failed: {error:?}");
+			log::error!(target: crate::LOG_TARGET, "job {job}: release of {amount:?} failed: {error:?}");
 		}
 	}
 	record.escrow = Zero::zero();
+	record.deposit = Zero::zero();
 	record.state = state;
+	OpenJobs::<T>::mutate_exists(&record.client, |open| {
+		*open = open.map(|count| count.saturating_sub(1)).filter(|count| *count > 0);
+	});
+	let now = frame_system::Pallet::<T>::block_number();
+	record.closed_at = Some(now);
+	Prunes::<T>::insert(now.saturating_add(T::JobRetention::get()), job, ());
 	Stats::<T>::mutate(|stats| {
 		stats.escrowed = stats.escrowed.saturating_sub(refund);
 		match state {
@@ -251,5 +259,5 @@ pub fn close<T: Config>(job: JobId, record: &mut JobOf<T>, state: JobState) {
 			JobState::Queued | JobState::Active => {},
 		}
 	});
-	Pallet::<T>::deposit_event(Event::Closed { job, state, refund });
+	Pallet::<T>::deposit_event(Event::Closed { job, state, refund, deposit });
 }

@@ -109,6 +109,13 @@ pub struct Job<AccountId, Balance, BlockNumber, Replicas, Dropped> {
 	pub dropped: Dropped,
 	/// Block it was posted at.
 	pub posted_at: BlockNumber,
+	/// Storage deposit held from the client for this record while the job is open
+	/// ([`crate::HoldReason::JobDeposit`], `JobDeposit` when it was posted), released to the
+	/// client when the job closes: zero after that.
+	pub deposit: Balance,
+	/// Block it closed at (`None` while open). The record is pruned `JobRetention` blocks later,
+	/// with its index entries.
+	pub closed_at: Option<BlockNumber>,
 }
 
 /// A scheduled check of a job, keyed by block in [`crate::Timeouts`].
@@ -164,4 +171,7 @@ pub struct JobStats<Balance> {
 	pub expired: u32,
 	/// Funds held in escrow for open jobs.
 	pub escrowed: Balance,
+	/// Closed jobs whose records were pruned (they still count in `completed`, `failed`,
+	/// `cancelled` or `expired`).
+	pub pruned: u32,
 }

@@ -55,6 +55,7 @@ pub trait WeightInfo {
 	fn challenge() -> Weight;
 	fn on_initialize_timeouts(t: u32, ) -> Weight;
 	fn on_initialize_queue(q: u32, ) -> Weight;
+	fn on_initialize_prune(p: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_jobs` measured on the machine named above, with the runtime's database
@@ -298,6 +299,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 7142).saturating_mul(q.into()))
 	}
+	fn on_initialize_prune(p: u32, ) -> Weight {
+		Weight::from_parts(3_000_000, 1_500)
+			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 3_000).saturating_mul(p.into()))
+	}
 }
 
 // The same figures with ParityDB's weights, for tests and mocks.
@@ -358,5 +368,14 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 7142).saturating_mul(q.into()))
+	}
+	fn on_initialize_prune(p: u32, ) -> Weight {
+		Weight::from_parts(3_000_000, 1_500)
+			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 3_000).saturating_mul(p.into()))
 	}
 }

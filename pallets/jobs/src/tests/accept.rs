@@ -21,7 +21,8 @@ fn pays_at_once_and_tells_the_verifier() {
 				Event::Closed {
 					job: id,
 					state: JobState::Completed,
-					refund: ESCROW - payment - fee
+					refund: ESCROW - payment - fee,
+					deposit: 0,
 				},
 			]
 		);

@@ -60,6 +60,7 @@ fn attack_a_job_no_provider_can_run_costs_the_providers_nothing() {
 					job: id,
 					state: JobState::Failed,
 					refund: escrow,
+					deposit: 0,
 				}),
 			}
 			assert_eq!(take_events(), expected);
@@ -222,7 +223,7 @@ fn attack_d_a_fraud_fails_all_of_the_providers_open_replicas_at_once() {
 			events[6..],
 			[
 				failed(cheat, 0, ALICE, FailureReason::Rejected),
-				Event::Closed { job: cheat, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: cheat, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		let of = |id: JobId| events.iter().filter(|e| job_of(e) == id).cloned().collect::<Vec<_>>();
@@ -237,7 +238,12 @@ fn attack_d_a_fraud_fails_all_of_the_providers_open_replicas_at_once() {
 			of(running),
 			vec![
 				failed(running, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: running, state: JobState::Failed, refund: running_escrow },
+				Event::Closed {
+					job: running,
+					state: JobState::Failed,
+					refund: running_escrow,
+					deposit: 0
+				},
 			]
 		);
 		assert_eq!(
@@ -312,9 +318,9 @@ fn attack_d_a_banned_providers_receipt_accepted_later_is_never_paid() {
 			vec![
 				Event::AcceptedEarly { job: early, replica: 0 },
 				failed(early, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: early, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: early, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 				failed(late, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: late, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: late, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		// Not a unit to Alice; her collateral is released, not taken.

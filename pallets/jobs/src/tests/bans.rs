@@ -48,7 +48,12 @@ fn a_fraud_fails_the_providers_other_replica_in_any_state() {
 					failed(honest, 0, ALICE, FailureReason::ProviderBanned),
 					assigned(honest, 0, BOB, BOB_PRICE),
 					failed(cheat, 0, ALICE, FailureReason::Rejected),
-					Event::Closed { job: cheat, state: JobState::Failed, refund: ESCROW },
+					Event::Closed {
+						job: cheat,
+						state: JobState::Failed,
+						refund: ESCROW,
+						deposit: 0
+					},
 				],
 				"{other:?}"
 			);
@@ -126,9 +131,9 @@ fn with_no_time_left_the_other_job_is_refunded() {
 			take_events(),
 			vec![
 				failed(honest, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: honest, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: honest, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 				failed(cheat, 0, ALICE, FailureReason::Rejected),
-				Event::Closed { job: cheat, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: cheat, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert!(timeouts_of(honest).is_empty());
@@ -156,7 +161,7 @@ fn a_banned_providers_receipt_is_not_paid_when_the_client_accepts_it() {
 			vec![
 				Event::AcceptedEarly { job: id, replica: 0 },
 				failed(id, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert_eq!(free(ALICE), STAKE);
@@ -189,9 +194,9 @@ fn a_banned_providers_receipt_is_not_paid_at_its_verdict() {
 			take_events(),
 			vec![
 				failed(by_sink, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: by_sink, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: by_sink, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 				failed(by_hook, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: by_hook, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: by_hook, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert_eq!(free(ALICE), STAKE);
@@ -242,7 +247,7 @@ fn the_hook_charges_the_replicas_a_fraud_fails() {
 				+ MOCK_VERIFIER_WEIGHT
 				+ <() as WeightInfo>::on_initialize_queue(0)
 				+ CHEAPEST_WEIGHT
-				+ banned
+				+ banned + <() as WeightInfo>::on_initialize_prune(0)
 		);
 		assert!(MockRegistry::get(ALICE).unwrap().banned);
 	});

@@ -10,7 +10,7 @@ fn refunds_a_queued_job_in_full() {
 		assert_ok!(Jobs::cancel(signed(CLIENT), id));
 		assert_eq!(
 			take_events(),
-			vec![Event::Closed { job: id, state: JobState::Cancelled, refund: ESCROW }]
+			vec![Event::Closed { job: id, state: JobState::Cancelled, refund: ESCROW, deposit: 0 }]
 		);
 		assert_eq!(held(CLIENT), 0);
 		assert_eq!(free(CLIENT), INITIAL);

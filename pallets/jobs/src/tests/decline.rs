@@ -74,7 +74,7 @@ fn the_decliner_is_never_offered_the_job_again() {
 			take_events(),
 			vec![
 				failed(id, 0, CHARLIE, FailureReason::Declined),
-				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		// Every query after the decline excluded Alice, and she was never assigned again.
@@ -112,7 +112,7 @@ fn when_nobody_else_fits_the_replica_fails_and_the_job_closes_with_a_full_refund
 			take_events(),
 			vec![
 				failed(id, 0, ALICE, FailureReason::Declined),
-				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert_eq!(held(CLIENT), 0);

@@ -181,13 +181,16 @@ const REASONS: [FailureReason; 7] = [
 /// workers that acknowledge, decline or stay silent; receipts accepted by the verifier or early
 /// by the client, outvoted (with a watcher), still pending, or never sent (a missed deadline);
 /// at most one fraud, which bans its provider and fails its other replicas; queued jobs
-/// cancelled. Then it waits for every job to end and checks the books to the unit: each
-/// account's balance is its initial one plus or minus the payments, fees and slashes it took
-/// part in, and nothing is held or set aside.
+/// cancelled; each job holds a storage deposit while open, and closed jobs are pruned
+/// [`JOB_RETENTION`] blocks after they close. Then it waits for every job to end and checks the
+/// books to the unit: each account's balance is its initial one plus or minus the payments, fees
+/// and slashes it took part in, and nothing is held or set aside (deposits included).
 fn mixed_run(seed: u64) -> Met {
+	JobDeposit::set(3);
 	let before = total(&EVERYONE);
 	let mut dice = Dice(seed);
 	let mut posted: Vec<JobId> = Vec::new();
+	let mut clients = std::collections::BTreeMap::new();
 	// Replicas whose worker will never send a receipt.
 	let mut lazy = std::collections::BTreeSet::new();
 	let mut fraud_done = false;
@@ -206,11 +209,16 @@ fn mixed_run(seed: u64) -> Met {
 			s.deadline = deadline;
 		});
 		let id = NextJobId::<Test>::get();
-		if ok_or_one_of(Jobs::post(signed(client), spec), [Error::<Test>::QueueFull]) {
+		if ok_or_one_of(
+			Jobs::post(signed(client), spec),
+			[Error::<Test>::QueueFull, Error::<Test>::TooManyOpenJobs],
+		) {
 			posted.push(id);
+			clients.insert(id, client);
 		}
 		for &id in &posted {
-			let record = job(id);
+			// Closed long enough ago to be pruned.
+			let Some(record) = crate::pallet::Jobs::<Test>::get(id) else { continue };
 			if record.state == JobState::Queued && dice.roll(4) == 0 {
 				assert_ok!(Jobs::cancel(signed(record.client), id));
 				continue;
@@ -278,10 +286,14 @@ fn mixed_run(seed: u64) -> Met {
 	}
 	run_to_block(System::block_number() + MAX_DEADLINE);
 
-	// Every job ended and left nothing behind.
+	// Every job ended (most were pruned meanwhile) and left nothing behind.
 	for &id in &posted {
-		assert!(!job(id).state.is_open(), "job {id} is still open");
+		if let Some(record) = crate::pallet::Jobs::<Test>::get(id) {
+			assert!(!record.state.is_open(), "job {id} is still open");
+		}
 	}
+	assert!(stats().pruned > 0, "some jobs were pruned");
+	assert_eq!(crate::pallet::OpenJobs::<Test>::iter().count(), 0);
 	let stats = stats();
 	assert_eq!(stats.queued + stats.active, 0);
 	assert_eq!(
@@ -291,6 +303,7 @@ fn mixed_run(seed: u64) -> Met {
 	assert_eq!(stats.escrowed, 0);
 	for who in EVERYONE {
 		assert_eq!(held(who), 0);
+		assert_eq!(deposit_held(who), 0);
 		assert_eq!(committed(who), 0);
 	}
 
@@ -315,7 +328,7 @@ fn mixed_run(seed: u64) -> Met {
 	for event in &events {
 		match event {
 			Event::Paid { job: id, provider, payment, fee, .. } => {
-				let client = job(*id).client;
+				let client = clients[id];
 				moved(client, *provider, *payment);
 				moved(client, TREASURY, *fee);
 				met.paid += 1;

@@ -35,8 +35,10 @@ mod cancel;
 mod challenge;
 mod collateral;
 mod decline;
+mod deposits;
 mod invariants;
 mod post;
+mod pruning;
 mod queue;
 mod receipt;
 mod settlement;
@@ -196,6 +198,11 @@ fn stats() -> JobStats<Balance> {
 /// What the pallet holds from `who` for escrow.
 fn held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Jobs(HoldReason::Escrow), &who)
+}
+
+/// What the pallet holds from `who` for the storage deposits of its open jobs.
+fn deposit_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::Jobs(HoldReason::JobDeposit), &who)
 }
 
 fn free(who: AccountId) -> Balance {

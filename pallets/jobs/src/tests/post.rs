@@ -14,7 +14,7 @@ fn holds_the_escrow_and_assigns_the_cheapest_providers() {
 		assert_eq!(
 			take_events(),
 			vec![
-				Event::Posted { job: 0, client: CLIENT, units: UNITS, escrow },
+				Event::Posted { job: 0, client: CLIENT, units: UNITS, escrow, deposit: 0 },
 				Event::Assigned {
 					job: 0,
 					replica: 0,
@@ -78,7 +78,7 @@ fn queues_when_too_few_providers_fit_the_price() {
 		assert_eq!(
 			take_events(),
 			vec![
-				Event::Posted { job: id, client: CLIENT, units: UNITS, escrow },
+				Event::Posted { job: id, client: CLIENT, units: UNITS, escrow, deposit: 0 },
 				Event::Queued { job: id },
 			]
 		);

@@ -69,7 +69,7 @@ fn a_queued_job_expires_after_its_deadline_and_is_refunded() {
 		run_to_block(DEADLINE + 1);
 		assert_eq!(
 			take_events(),
-			vec![Event::Closed { job: id, state: JobState::Expired, refund: ESCROW }]
+			vec![Event::Closed { job: id, state: JobState::Expired, refund: ESCROW, deposit: 0 }]
 		);
 		assert_eq!(job(id).state, JobState::Expired);
 		assert_eq!(job(id).escrow, 0);

@@ -25,7 +25,7 @@ fn a_full_lifecycle_conserves_money_to_the_unit() {
 			take_events(),
 			vec![
 				Event::Paid { job: id, replica: 0, provider: ALICE, payment, fee },
-				Event::Closed { job: id, state: JobState::Completed, refund },
+				Event::Closed { job: id, state: JobState::Completed, refund, deposit: 0 },
 			]
 		);
 		assert_eq!(held(CLIENT), 0);
@@ -95,7 +95,7 @@ fn two_replicas_conserve_money_to_the_unit() {
 			take_events(),
 			vec![
 				Event::Paid { job: id, replica: 1, provider: BOB, payment: 480, fee: 9 },
-				Event::Closed { job: id, state: JobState::Completed, refund },
+				Event::Closed { job: id, state: JobState::Completed, refund, deposit: 0 },
 			]
 		);
 		assert_eq!(held(CLIENT), 0);
@@ -137,7 +137,7 @@ fn three_replicas_with_one_rejected_conserve_money() {
 		let mut events = take_events();
 		assert_eq!(
 			events.pop(),
-			Some(Event::Closed { job: id, state: JobState::Completed, refund })
+			Some(Event::Closed { job: id, state: JobState::Completed, refund, deposit: 0 })
 		);
 		assert_eq!(events.len(), 3);
 		for event in [
@@ -190,7 +190,7 @@ fn a_rejected_receipt_slashes_for_fraud_and_refunds_the_client() {
 					provider: ALICE,
 					reason: FailureReason::Rejected
 				},
-				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert_eq!(MockStake::slashes(), vec![fraud_slash(ALICE, CLIENT)]);
@@ -239,7 +239,7 @@ fn an_outvoted_receipt_loses_its_collateral_and_pays_the_watcher() {
 					provider: ALICE,
 					reason: FailureReason::Outvoted
 				},
-				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		let slashed = ALICE_COLLATERAL;

@@ -79,7 +79,12 @@ fn a_provider_that_never_acknowledges_loses_no_stake_and_is_dropped_and_replaced
 					verdict_at: now + 2 + MockVerifier::config().window,
 				},
 				Event::Paid { job: id, replica: 0, provider: BOB, payment: 300, fee: 6 },
-				Event::Closed { job: id, state: JobState::Completed, refund: ESCROW - 306 },
+				Event::Closed {
+					job: id,
+					state: JobState::Completed,
+					refund: ESCROW - 306,
+					deposit: 0
+				},
 			]
 		);
 		assert_eq!(held(CLIENT), 0);
@@ -141,7 +146,7 @@ fn with_no_provider_left_the_replica_and_the_job_fail() {
 					provider: ALICE,
 					reason: FailureReason::MissedAcknowledgement,
 				},
-				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		// The whole escrow comes back; the provider loses nothing.
@@ -216,7 +221,7 @@ fn a_provider_that_acknowledges_but_never_delivers_loses_its_collateral_after_th
 					provider: ALICE,
 					reason: FailureReason::MissedDeadline,
 				},
-				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: id, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert_eq!(
@@ -269,7 +274,8 @@ fn one_late_replica_does_not_fail_the_others() {
 		assert_eq!(committed(ALICE), 0);
 		assert_eq!(committed(BOB), 0);
 		System::assert_has_event(
-			Event::Closed { job: id, state: JobState::Completed, refund: escrow - 612 }.into(),
+			Event::Closed { job: id, state: JobState::Completed, refund: escrow - 612, deposit: 0 }
+				.into(),
 		);
 	});
 }
@@ -335,6 +341,7 @@ fn the_hook_reports_its_weight() {
 			<() as WeightInfo>::on_initialize_timeouts(0)
 				.saturating_add(<() as WeightInfo>::on_initialize_queue(1))
 				.saturating_add(CHEAPEST_WEIGHT)
+				.saturating_add(<() as WeightInfo>::on_initialize_prune(0))
 		);
 	});
 }

@@ -33,7 +33,8 @@ fn settles_at_once_in_the_same_block() {
 				Event::Closed {
 					job: id,
 					state: JobState::Completed,
-					refund: ESCROW - payment - fee
+					refund: ESCROW - payment - fee,
+					deposit: 0,
 				},
 			]
 		);
@@ -152,7 +153,7 @@ fn a_rejection_settles_at_once_and_charges_the_ban() {
 				failed(other, 0, ALICE, FailureReason::ProviderBanned),
 				assigned(other, 0, BOB, BOB_PRICE),
 				failed(cheat, 0, ALICE, FailureReason::Rejected),
-				Event::Closed { job: cheat, state: JobState::Failed, refund: ESCROW },
+				Event::Closed { job: cheat, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert_eq!(
