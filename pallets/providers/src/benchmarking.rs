@@ -131,10 +131,16 @@ mod benchmarks {
 		);
 
 		assert!(info::<T>(&provider).indexed);
+		let deposit = T::RegistrationDeposit::get();
+		assert_eq!(
+			T::Currency::balance_on_hold(&HoldReason::RegistrationDeposit.into(), &provider),
+			deposit
+		);
 		assert_last_event::<T>(Event::Registered {
 			provider,
 			worker,
 			price_per_unit: price::<T>(10),
+			deposit,
 		});
 	}
 
@@ -229,7 +235,12 @@ mod benchmarks {
 		_(RawOrigin::Signed(provider.clone()));
 
 		assert!(crate::Providers::<T>::get(&provider).is_none());
-		assert_last_event::<T>(Event::Deregistered { provider });
+		assert!(T::Currency::balance_on_hold(&HoldReason::RegistrationDeposit.into(), &provider)
+			.is_zero());
+		assert_last_event::<T>(Event::Deregistered {
+			provider,
+			deposit: T::RegistrationDeposit::get(),
+		});
 	}
 
 	/// `p` providers expire in the first of `b` deadline blocks the hook visits.

@@ -15,7 +15,8 @@ impl<T: Config> Pallet<T> {
 	/// - only online providers are tracked, and every indexed provider is;
 	/// - every tracked provider (online, with a bond that covered its GPUs at the last change the
 	///   registry saw) has exactly its deadline in `LivenessDeadlines`, and no other provider
-	///   has one.
+	///   has one;
+	/// - each provider's registration hold is the deposit its record keeps.
 	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
 	// after every block without building the dependency tree a second time with `try-runtime`.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
@@ -56,6 +57,11 @@ impl<T: Config> Pallet<T> {
 					ensure!(stored.is_none(), "unindexed provider has an index entry");
 				}
 			}
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::RegistrationDeposit.into(), &provider)
+					== info.deposit,
+				"a provider's registration hold differs from its record's deposit"
+			);
 			let deadline = LivenessDeadlines::<T>::contains_key(info.heartbeat_deadline, &provider);
 			ensure!(deadline == info.tracked, "liveness deadline does not match tracking");
 		}

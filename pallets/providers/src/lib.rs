@@ -30,8 +30,18 @@
 //! - **Bans.** A provider proven to have cheated ([`StakeObserver::fraud_proven`]) goes offline
 //!   for good, and its account can never register again.
 //!
-//! The pallet moves no funds: stake lives in the stake pallet, reached through the traits of
-//! [`tessera_primitives::market`].
+//! - **Deposit.** Registering holds [`Config::RegistrationDeposit`] from the provider's account
+//!   ([`HoldReason::RegistrationDeposit`]) for the storage its record, worker key and index
+//!   entries take; the amount is kept in the record and released in full at
+//!   [`Call::deregister`].
+//!
+//! Apart from that deposit the pallet moves no funds: stake lives in the stake pallet, reached
+//! through the traits of [`tessera_primitives::market`].
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! See [`Pallet::do_try_state`]; among them, each account's registration hold equals the
+//! deposit of its record (zero for an account that is not registered).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -56,7 +66,14 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-use frame_support::{dispatch::DispatchResult, pallet_prelude::*};
+use frame_support::{
+	dispatch::DispatchResult,
+	pallet_prelude::*,
+	traits::{
+		fungible::{self, InspectHold, MutateHold},
+		tokens::Precision,
+	},
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
 #[cfg(doc)]
@@ -89,7 +106,8 @@ pub type EndpointOf<T> = BoundedVec<u8, <T as Config>::MaxEndpointLen>;
 /// Set up what the benchmarks need from the rest of the runtime.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Gives `who` a bond that covers `gpus` GPUs (funding it as needed).
+	/// Gives `who` a bond that covers `gpus` GPUs, funding it as needed and with enough left
+	/// free for the registration deposit.
 	fn bond(who: &AccountId, gpus: u32);
 }
 
@@ -100,6 +118,13 @@ pub mod pallet {
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A provider's storage deposit for its registration.
+		RegistrationDeposit,
+	}
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -114,6 +139,20 @@ pub mod pallet {
 			+ Default
 			+ Copy
 			+ MaxEncodedLen;
+
+		/// The token the registration deposit is held in.
+		type Currency: fungible::Inspect<Self::AccountId, Balance = Self::Balance>
+			+ fungible::InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Held from a provider's account while it is registered, for the storage its record
+		/// takes; released at `deregister`. The amount held is kept in the record, so a change
+		/// of this constant releases what was really held.
+		#[pallet::constant]
+		type RegistrationDeposit: Get<BalanceOf<Self>>;
 
 		/// The providers' stake: whether a bond covers the GPUs offered, and slashing for missed
 		/// heartbeats.
@@ -229,8 +268,13 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A provider registered.
-		Registered { provider: T::AccountId, worker: T::AccountId, price_per_unit: BalanceOf<T> },
+		/// A provider registered, and `deposit` was held from its account.
+		Registered {
+			provider: T::AccountId,
+			worker: T::AccountId,
+			price_per_unit: BalanceOf<T>,
+			deposit: BalanceOf<T>,
+		},
 		/// A provider changed its hardware profile, job slots or endpoint.
 		ProfileUpdated { provider: T::AccountId },
 		/// A provider changed its price.
@@ -243,8 +287,8 @@ pub mod pallet {
 		WentOffline { provider: T::AccountId, reason: OfflineReason },
 		/// A provider's worker sent a heartbeat.
 		Heartbeat { provider: T::AccountId, next_deadline: BlockNumberFor<T> },
-		/// A provider deregistered.
-		Deregistered { provider: T::AccountId },
+		/// A provider deregistered, and its `deposit` was released.
+		Deregistered { provider: T::AccountId, deposit: BalanceOf<T> },
 		/// A provider entered (`true`) or left (`false`) the price index.
 		MatchableChanged { provider: T::AccountId, matchable: bool },
 		/// A job outcome of a provider was recorded; `score` is its reputation now (unchanged
@@ -304,6 +348,9 @@ pub mod pallet {
 		NoCapability,
 		/// The new number of job slots is below the jobs the provider has assigned now.
 		SlotsBelowActiveJobs,
+		/// The account cannot cover the registration deposit (and keep the existential
+		/// deposit).
+		InsufficientDeposit,
 	}
 
 	#[pallet::hooks]
@@ -330,7 +377,8 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers the signer as a provider. It starts online, with its heartbeat due within
+		/// Registers the signer as a provider and holds [`Config::RegistrationDeposit`] from its
+		/// account until it deregisters. It starts online, with its heartbeat due within
 		/// `HeartbeatTimeout` blocks; once its bond covers its GPUs, it is matchable and the
 		/// liveness hook tracks its heartbeats.
 		///
@@ -345,7 +393,7 @@ pub mod pallet {
 		/// Errors: [`Error::Banned`], [`Error::AlreadyRegistered`], [`Error::WorkerInUse`], the
 		/// profile errors ([`Error::NoGpus`], [`Error::InvalidGpuModel`], [`Error::NoVram`],
 		/// [`Error::NoThroughput`], [`Error::NoCapability`]), [`Error::ZeroPrice`],
-		/// [`Error::InvalidJobSlots`], [`Error::InvalidEndpoint`].
+		/// [`Error::InvalidJobSlots`], [`Error::InvalidEndpoint`], [`Error::InsufficientDeposit`].
 		///
 		/// Events: [`Event::Registered`], and [`Event::MatchableChanged`] if it is matchable.
 		#[pallet::call_index(0)]
@@ -366,6 +414,15 @@ pub mod pallet {
 			ensure!(!price_per_unit.is_zero(), Error::<T>::ZeroPrice);
 			Self::check_job_slots(max_jobs)?;
 			Self::check_endpoint(&endpoint)?;
+			let deposit = T::RegistrationDeposit::get();
+			if !deposit.is_zero() {
+				let reason = HoldReason::RegistrationDeposit.into();
+				ensure!(
+					T::Currency::can_hold(&reason, &provider, deposit),
+					Error::<T>::InsufficientDeposit
+				);
+				T::Currency::hold(&reason, &provider, deposit)?;
+			}
 
 			let now = frame_system::Pallet::<T>::block_number();
 			let deadline = now.saturating_add(T::HeartbeatTimeout::get());
@@ -384,6 +441,7 @@ pub mod pallet {
 				indexed: false,
 				tracked: false,
 				registered_at: now,
+				deposit,
 			};
 			let before = info.clone();
 			Self::sync_index(&provider, &before, &mut info);
@@ -391,7 +449,7 @@ pub mod pallet {
 			Self::count_online(None, Some(&info));
 			Providers::<T>::insert(&provider, info);
 			ProviderCount::<T>::mutate(|count| *count = count.saturating_add(1));
-			Self::deposit_event(Event::Registered { provider, worker, price_per_unit });
+			Self::deposit_event(Event::Registered { provider, worker, price_per_unit, deposit });
 			Ok(())
 		}
 
@@ -561,8 +619,8 @@ pub mod pallet {
 			Ok(pays.into())
 		}
 
-		/// Removes the provider from the registry. Its bond stays with the stake pallet, to be
-		/// unbonded there.
+		/// Removes the provider from the registry and releases its registration deposit in full.
+		/// Its bond stays with the stake pallet, to be unbonded there.
 		///
 		/// Dispatch origin: signed, by the provider's account.
 		///
@@ -582,7 +640,19 @@ pub mod pallet {
 			Self::count_online(Some(&info), None);
 			Providers::<T>::remove(&provider);
 			ProviderCount::<T>::mutate(|count| *count = count.saturating_sub(1));
-			Self::deposit_event(Event::Deregistered { provider });
+			let deposit = info.deposit;
+			if !deposit.is_zero() {
+				let released = T::Currency::release(
+					&HoldReason::RegistrationDeposit.into(),
+					&provider,
+					deposit,
+					Precision::BestEffort,
+				);
+				if let Err(error) = released {
+					log::error!(target: LOG_TARGET, "{provider:?}: deposit release failed: {error:?}");
+				}
+			}
+			Self::deposit_event(Event::Deregistered { provider, deposit });
 			Ok(())
 		}
 	}

@@ -1,10 +1,14 @@
-//! A runtime with only `frame_system` and this pallet; the stake pallet is replaced by
-//! [`MockStake`], whose bonds and slashes the tests set and read directly.
+//! A runtime with `frame_system`, `pallet_balances` (for the registration deposit) and this
+//! pallet; the stake pallet is replaced by [`MockStake`], whose bonds and slashes the tests set
+//! and read directly. Accounts `1..=FUNDED` start with [`INITIAL`].
 
 use crate as pallet_providers;
 use crate::{types::*, HardwareProfileOf};
 use core::cell::RefCell;
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU128, ConstU32},
+};
 use sp_runtime::{BoundedVec, BuildStorage, DispatchError};
 use std::collections::BTreeMap;
 use tessera_primitives::market::{
@@ -18,6 +22,7 @@ type Block = frame_system::mocking::MockBlock<Test>;
 frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
+		Balances: pallet_balances,
 		Providers: pallet_providers,
 	}
 );
@@ -27,7 +32,22 @@ impl frame_system::Config for Test {
 	type Block = Block;
 	type AccountId = AccountId;
 	type Lookup = sp_runtime::traits::IdentityLookup<AccountId>;
+	type AccountData = pallet_balances::AccountData<Balance>;
 }
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<1>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Accounts `1..=FUNDED` start with [`INITIAL`] free.
+pub const FUNDED: AccountId = 200;
+pub const INITIAL: Balance = 1_000;
+/// Held from each provider while it is registered.
+pub const REGISTRATION_DEPOSIT: Balance = 10;
 
 /// Bond needed per GPU offered.
 pub const MIN_BOND_PER_GPU: Balance = 100;
@@ -105,13 +125,19 @@ impl Slashing<AccountId, Balance> for MockStake {
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<AccountId> for MockStake {
 	fn bond(who: &AccountId, gpus: u32) {
+		use frame_support::traits::fungible::Mutate;
 		Self::set_bond(*who, Self::minimum_bond(gpus));
+		// Enough free balance for the registration deposit.
+		let _ = Balances::mint_into(who, INITIAL);
 	}
 }
 
 impl pallet_providers::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Balance = Balance;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RegistrationDeposit = ConstU128<REGISTRATION_DEPOSIT>;
 	type Stake = MockStake;
 	type MaxModelLen = ConstU32<64>;
 	type MaxEndpointLen = ConstU32<128>;
@@ -176,7 +202,13 @@ impl ExtBuilder {
 		for (who, amount) in self.bonds {
 			MockStake::set_bond(who, amount);
 		}
-		let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: (1..=FUNDED).map(|who| (who, INITIAL)).collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));
 		ext

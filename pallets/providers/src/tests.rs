@@ -76,10 +76,96 @@ fn register_records_the_provider_and_indexes_it_when_bonded() {
 			Event::MatchableChanged { provider: ALICE, matchable: true }.into(),
 		);
 		System::assert_last_event(
-			Event::Registered { provider: ALICE, worker: worker_of(ALICE), price_per_unit: 7 }
-				.into(),
+			Event::Registered {
+				provider: ALICE,
+				worker: worker_of(ALICE),
+				price_per_unit: 7,
+				deposit: REGISTRATION_DEPOSIT,
+			}
+			.into(),
 		);
 		assert_eq!(matched(&any(), 7, 5), vec![ALICE]);
+	});
+}
+
+fn deposit_held(who: AccountId) -> Balance {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Providers(crate::HoldReason::RegistrationDeposit),
+		&who,
+	)
+}
+
+#[test]
+fn register_holds_the_deposit_and_deregister_releases_it_in_full() {
+	ExtBuilder::default().bond(ALICE, bond_for(1)).build_and_execute(|| {
+		register(ALICE, 7);
+		assert_eq!(info(ALICE).deposit, REGISTRATION_DEPOSIT);
+		assert_eq!(deposit_held(ALICE), REGISTRATION_DEPOSIT);
+		assert_eq!(Balances::free_balance(ALICE), INITIAL - REGISTRATION_DEPOSIT);
+		assert_ok!(Providers::deregister(RuntimeOrigin::signed(ALICE)));
+		System::assert_last_event(
+			Event::Deregistered { provider: ALICE, deposit: REGISTRATION_DEPOSIT }.into(),
+		);
+		// The money sums: all of it back, nothing left held.
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(Balances::free_balance(ALICE), INITIAL);
+		assert_eq!(Balances::total_issuance(), INITIAL * Balance::from(FUNDED as u32));
+		// Registering again holds it again.
+		register(ALICE, 7);
+		assert_eq!(deposit_held(ALICE), REGISTRATION_DEPOSIT);
+	});
+}
+
+#[test]
+fn deregister_releases_what_was_held_even_if_the_record_says_less_than_the_constant() {
+	ExtBuilder::default().build_and_execute(|| {
+		// A record from before a change of the deposit: what it keeps is what is released.
+		register(ALICE, 7);
+		crate::Providers::<Test>::mutate(ALICE, |info| {
+			if let Some(info) = info {
+				info.deposit = 4;
+			}
+		});
+		use frame_support::traits::fungible::MutateHold;
+		let reason = RuntimeHoldReason::Providers(crate::HoldReason::RegistrationDeposit);
+		assert_ok!(Balances::release(
+			&reason,
+			&ALICE,
+			REGISTRATION_DEPOSIT - 4,
+			frame_support::traits::tokens::Precision::Exact
+		));
+		Providers::do_try_state().expect("hold and record agree");
+		assert_ok!(Providers::deregister(RuntimeOrigin::signed(ALICE)));
+		System::assert_last_event(Event::Deregistered { provider: ALICE, deposit: 4 }.into());
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(Balances::free_balance(ALICE), INITIAL);
+	});
+}
+
+#[test]
+fn register_refuses_an_account_that_cannot_cover_the_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let poor: AccountId = FUNDED + 1;
+		let call = |who| {
+			Providers::register(
+				RuntimeOrigin::signed(who),
+				profile(24, 1, Europe),
+				5,
+				2,
+				endpoint("https://gpu.example.org"),
+				worker_of(who),
+			)
+		};
+		assert_noop!(call(poor), Error::<Test>::InsufficientDeposit);
+		// The deposit and the existential deposit: just not enough.
+		use frame_support::traits::fungible::Mutate;
+		assert_ok!(Balances::mint_into(&poor, REGISTRATION_DEPOSIT));
+		assert_noop!(call(poor), Error::<Test>::InsufficientDeposit);
+		assert_ok!(Balances::mint_into(&poor, 1));
+		assert_ok!(call(poor));
+		assert_eq!(deposit_held(poor), REGISTRATION_DEPOSIT);
+		assert_eq!(crate::ProviderCount::<Test>::get(), 1);
 	});
 }
 
@@ -614,7 +700,9 @@ fn deregister_removes_everything() {
 		);
 		assert_ok!(Providers::job_released(&ALICE));
 		assert_ok!(Providers::deregister(RuntimeOrigin::signed(ALICE)));
-		System::assert_last_event(Event::Deregistered { provider: ALICE }.into());
+		System::assert_last_event(
+			Event::Deregistered { provider: ALICE, deposit: REGISTRATION_DEPOSIT }.into(),
+		);
 		assert!(crate::Providers::<Test>::get(ALICE).is_none());
 		assert!(crate::Workers::<Test>::get(worker_of(ALICE)).is_none());
 		assert_eq!(crate::PriceIndex::<Test>::iter().count(), 0);

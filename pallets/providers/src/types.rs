@@ -172,6 +172,9 @@ pub struct ProviderInfo<AccountId, Balance, BlockNumber, Profile, Endpoint> {
 	pub tracked: bool,
 	/// Block of registration.
 	pub registered_at: BlockNumber,
+	/// Storage deposit held from the provider's account while it is registered
+	/// ([`crate::HoldReason::RegistrationDeposit`]), released at `deregister`.
+	pub deposit: Balance,
 }
 
 /// What the price index keeps for each provider, so that matching reads nothing else (except
