@@ -254,9 +254,52 @@ pub fn attested_receipt_payload(job: JobId, output_commitment: &H256, used_units
 	payload
 }
 
+/// Domain tag of [`sealed_output`].
+pub const SEAL_TAG: &[u8; 16] = b"tessera/seal/v1:";
+
+/// What a replica of a `Replicated` job puts in its receipt's `output_commitment`: a seal of
+/// its real output commitment, which it reveals (`proofs.reveal`) only once every replica has
+/// sealed, so that no replica can copy another's result. blake2-256 of [`SEAL_TAG`], the job
+/// number (u64 LE), the replica (u32 LE), the SCALE encoding of the provider's account (32
+/// bytes for Tessera's accounts), the output commitment and a 32-byte salt the worker keeps
+/// secret until it reveals. The job, replica and provider bind the seal to its maker (a copied
+/// seal cannot be revealed by the copier); the salt keeps an output from a small set (a yes or
+/// no answer) from being guessed from its seal.
+pub fn sealed_output<AccountId: Encode>(
+	job: JobId,
+	replica: u32,
+	provider: &AccountId,
+	output: &H256,
+	salt: &H256,
+) -> H256 {
+	let mut preimage = SEAL_TAG.to_vec();
+	preimage.extend_from_slice(&job.to_le_bytes());
+	preimage.extend_from_slice(&replica.to_le_bytes());
+	provider.encode_to(&mut preimage);
+	preimage.extend_from_slice(output.as_bytes());
+	preimage.extend_from_slice(salt.as_bytes());
+	<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&preimage)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_seal_binds_job_replica_provider_output_and_salt() {
+		let (output, salt) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let seal = sealed_output(7, 1, &[9u8; 32], &output, &salt);
+		assert_eq!(seal, sealed_output(7, 1, &[9u8; 32], &output, &salt));
+		assert_ne!(seal, sealed_output(8, 1, &[9u8; 32], &output, &salt));
+		assert_ne!(seal, sealed_output(7, 2, &[9u8; 32], &output, &salt));
+		assert_ne!(seal, sealed_output(7, 1, &[8u8; 32], &output, &salt));
+		assert_ne!(seal, sealed_output(7, 1, &[9u8; 32], &H256::repeat_byte(3), &salt));
+		assert_ne!(seal, sealed_output(7, 1, &[9u8; 32], &output, &H256::repeat_byte(3)));
+		// Known answer (blake2b-256 of the preimage spelled out in docs/protocol.md), for
+		// other implementations of the worker.
+		let expected = "278daeb98b4fdcda47f48f0e42e39c0793a6c280ea17554f90966317c4fefd34";
+		assert_eq!(alloc::format!("{seal:x}").trim_start_matches("0x"), expected);
+	}
 
 	#[test]
 	fn matmul_units_are_tera_operations_rounded_up() {

@@ -293,6 +293,9 @@ parameter_types! {
 	pub const ExecutorShare: Perbill = Perbill::from_percent(50);
 	/// A replicated job's tally is looked at every minute until it decides.
 	pub const ReplicationPoll: BlockNumber = MINUTES;
+	/// The providers of a replicated job have 2 minutes to reveal their sealed outputs once
+	/// every replica has sealed.
+	pub const RevealWindow: BlockNumber = 2 * MINUTES;
 	/// Disputes are looked at every 10 minutes until the dispute origin decides them.
 	pub const DisputePoll: BlockNumber = 10 * MINUTES;
 	/// Root has 7 days after a job's deadline to decide its disputes; then the receipts stand
@@ -322,6 +325,7 @@ impl pallet_proofs::Config for Runtime {
 	type ReexecutionWindow = ReexecutionWindow;
 	type ExecutorShare = ExecutorShare;
 	type ReplicationPoll = ReplicationPoll;
+	type RevealWindow = RevealWindow;
 	type DisputePoll = DisputePoll;
 	type DisputePeriod = DisputePeriod;
 	type MaxReplicas = ConstU32<8>;

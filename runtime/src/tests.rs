@@ -5,6 +5,7 @@ mod attacks;
 mod market;
 mod market_api;
 mod property;
+mod replication;
 mod spot_checks;
 
 use super::*;

@@ -168,6 +168,8 @@ pub fn decide<T: Config>(
 			T::Verifier::closed(job, replica);
 			let reason = match offence {
 				SlashReason::Dissent => FailureReason::Outvoted,
+				// A sealed replica that never revealed: late, as a missed deadline is.
+				SlashReason::MissedDeadline => FailureReason::MissedDeadline,
 				_ => FailureReason::Rejected,
 			};
 			settlement::fail::<T>(job, record, replica, reason, watcher.as_ref())

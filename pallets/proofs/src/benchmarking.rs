@@ -29,7 +29,8 @@ use tessera_commitment::{
 	OutputOpening, MAX_ROW,
 };
 use tessera_primitives::jobs::{
-	attested_receipt_payload, Inputs, JobSpec, Receipt, Verdict, Verification, Workload,
+	attested_receipt_payload, sealed_output, Inputs, JobSpec, Receipt, Verdict, Verification,
+	Workload,
 };
 use tessera_primitives::market::{Requirements, SlashReason};
 
@@ -565,14 +566,22 @@ mod benchmarks {
 		assert!(matches!(stored::<T>(JOB, 0).stage, Stage::Window { .. }));
 	}
 
-	/// The last receipt of a job of `MaxReplicas` replicas: tallied after all the others.
+	/// The last sealed receipt of a job of `MaxReplicas` replicas: it opens the reveals, which
+	/// moves every other sealed check of the job.
 	#[benchmark]
 	fn receipt_replicated() {
 		start::<T>();
 		let replicas = T::MaxReplicas::get();
 		let last = replicas.saturating_sub(1);
 		for replica in 0..last {
-			quorum::record::<T>(JOB, replica, replicas, OUTPUT);
+			let provider: T::AccountId = account("provider", replica, 0);
+			let sealed = Stage::Sealed { seal: OUTPUT };
+			Checks::<T>::insert(
+				JOB,
+				replica,
+				check::<T>(provider, Verification::Replicated, OUTPUT, None, sealed),
+			);
+			quorum::sealed::<T>(JOB, replica, replicas, OUTPUT, far::<T>());
 		}
 		let provider: T::AccountId = account("provider", last, 0);
 		let spec = spec::<T>(Verification::Replicated, replicas);
@@ -590,9 +599,47 @@ mod benchmarks {
 		}
 
 		assert!(submitted.is_ok());
-		assert_eq!(Stage::Quorum, stored::<T>(JOB, last).stage);
-		let tallied = Tallies::<T>::get(JOB).map(|tally| tally.receipts.len() as u32);
-		assert_eq!(tallied, Some(replicas));
+		for replica in 0..replicas {
+			assert!(matches!(stored::<T>(JOB, replica).stage, Stage::Revealing { .. }));
+		}
+		let sealed = Tallies::<T>::get(JOB).map(|tally| tally.sealed.len() as u32);
+		assert_eq!(sealed, Some(replicas));
+	}
+
+	/// A reveal that opens its seal, in a job of `MaxReplicas` replicas that all sealed.
+	#[benchmark]
+	fn reveal() {
+		start::<T>();
+		let replicas = T::MaxReplicas::get();
+		let (provider, worker) = providers::<T>(1).remove(0);
+		let salt = H256::repeat_byte(0x5a);
+		let seal = sealed_output(JOB, 0, &provider, &OUTPUT, &salt);
+		let until = far::<T>();
+		Tallies::<T>::insert(
+			JOB,
+			Tally {
+				replicas,
+				sealed: BoundedVec::truncate_from((0..replicas).collect::<Vec<_>>()),
+				reveal_until: Some(until),
+				receipts: BoundedVec::truncate_from(
+					(1..replicas).map(|r| (r, OUTPUT)).collect::<Vec<_>>(),
+				),
+				agreed: None,
+				verdicts: Default::default(),
+			},
+		);
+		let revealing = Stage::Revealing { seal, until };
+		Checks::<T>::insert(
+			JOB,
+			0,
+			check::<T>(provider, Verification::Replicated, seal, None, revealing),
+		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), JOB, 0, OUTPUT, salt);
+
+		assert_eq!(stored::<T>(JOB, 0).stage, Stage::Quorum);
+		assert_last_event::<T>(Event::Revealed { job: JOB, replica: 0, output: OUTPUT });
 	}
 
 	/// A challenge of an optimistic matrix receipt: the bond is held and `e` executors are
@@ -694,7 +741,14 @@ mod benchmarks {
 			.collect();
 		Tallies::<T>::insert(
 			JOB,
-			Tally { replicas: r, receipts: BoundedVec::truncate_from(receipts), agreed: None },
+			Tally {
+				replicas: r,
+				sealed: BoundedVec::truncate_from((0..r).collect::<Vec<_>>()),
+				reveal_until: Some(far::<T>()),
+				receipts: BoundedVec::truncate_from(receipts),
+				agreed: None,
+				verdicts: Default::default(),
+			},
 		);
 		let last = r.saturating_sub(1);
 		let provider: T::AccountId = account("provider", last, 0);

@@ -16,9 +16,12 @@
 //!   provider registers its enclave with a report an authority signed
 //!   ([`Call::register_enclave`]); receipts of attested jobs carry the enclave's signature over
 //!   the job, the output commitment and the usage ([`attestation`]). Then as optimistic.
-//! - **Replicated**: every replica's commitment is tallied; the commitment a strict majority of
-//!   the replicas reports is accepted, the others are slashed for dissent. No majority by the
-//!   deadline goes to the dispute origin ([`quorum`]).
+//! - **Replicated**: every replica seals its output commitment in its receipt and reveals it
+//!   ([`Call::reveal`]) once all have sealed, so none can copy another. The commitment a strict
+//!   majority of the replicas reveals is accepted. When one dissents from a deterministic
+//!   result, every winner is spot-checked, and the outvoted are slashed for dissent only after
+//!   every winner passed (spot-checked themselves if one fails). No majority goes to the
+//!   dispute origin ([`quorum`]).
 //! - **Optimistic**: final after [`Config::ChallengeWindow`] blocks unless challenged with
 //!   [`Config::ChallengeBond`]. A challenge of a deterministic workload is re-executed by
 //!   [`Config::Executors`] fresh providers and their majority decides; otherwise the dispute
@@ -33,7 +36,10 @@
 //!
 //! Each challenger's bond on hold equals the bonds of its open challenges; every sampling stage
 //! has answered bits only for drawn samples;
-//! every re-execution stage holds distinct executors; every replicated check has a tally.
+//! every re-execution stage holds distinct executors; every replicated check has a tally that
+//! lists it as sealed, and its stage agrees with the tally (sealed before the reveals open,
+//! revealing in their window, tallied only once revealed); only replicated checks are in the
+//! tally's stages.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -85,7 +91,7 @@ pub type CheckOf<T> =
 pub type StageOf<T> = Stage<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 
 /// A replication tally with this runtime's bound.
-pub type TallyOf<T> = Tally<<T as Config>::MaxReplicas>;
+pub type TallyOf<T> = Tally<BlockNumberFor<T>, <T as Config>::MaxReplicas>;
 
 /// An attestation report with this runtime's types.
 pub type ReportOf<T> = AttestationReport<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
@@ -195,6 +201,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type ReplicationPoll: Get<BlockNumberFor<Self>>;
 
+		/// Blocks the providers of a replicated job have to reveal their sealed outputs once
+		/// every replica has sealed (or the job's deadline has passed).
+		#[pallet::constant]
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+
 		/// Blocks between two looks at a dispute.
 		#[pallet::constant]
 		type DisputePoll: Get<BlockNumberFor<Self>>;
@@ -292,9 +303,20 @@ pub mod pallet {
 		SpotCheckPassed { job: JobId, replica: u32 },
 		/// A spot-check proved the receipt wrong, or its samples were not answered.
 		SpotCheckFailed { job: JobId, replica: u32, fault: Fault },
+		/// Every replica of a replicated job has sealed its receipt, or its deadline has passed:
+		/// the sealed replicas must reveal their outputs by `until`.
+		RevealsOpened { job: JobId, until: BlockNumberFor<T> },
+		/// A replica revealed the output commitment under its seal.
+		Revealed { job: JobId, replica: u32, output: H256 },
+		/// A replica did not reveal its sealed output in time: failed as a missed deadline.
+		RevealWithheld { job: JobId, replica: u32 },
+		/// A winner of the tally was proven wrong: outvoted `replica` is spot-checked on its
+		/// own output instead of slashed for dissent.
+		MajorityDisproven { job: JobId, replica: u32 },
 		/// A strict majority of a replicated job's replicas agreed on `output`.
 		QuorumReached { job: JobId, output: H256 },
-		/// A replica's receipt disagrees with the quorum.
+		/// A replica's revealed output disagrees with the quorum (slashed for dissent once every
+		/// winner is accepted; at once when the output cannot be recomputed).
 		Outvoted { job: JobId, replica: u32 },
 		/// A receipt was challenged; `bond` is held from `challenger`.
 		Challenged { job: JobId, replica: u32, challenger: T::AccountId, bond: BalanceOf<T> },
@@ -381,6 +403,15 @@ pub mod pallet {
 		/// The receipt is being proven (samples drawn, a challenge open) or was proven wrong:
 		/// the client cannot accept it early.
 		UnderProof,
+		/// The receipt's reveals are not open yet: not every replica has sealed and the job's
+		/// deadline has not passed.
+		RevealsNotOpen,
+		/// The receipt is not sealed: not a replicated job, or already revealed.
+		NotSealed,
+		/// The reveal window has closed.
+		RevealClosed,
+		/// The output and salt do not open the receipt's seal.
+		SealMismatch,
 		/// The authority is already listed.
 		AuthorityExists,
 		/// The authority is not listed.
@@ -426,6 +457,7 @@ pub mod pallet {
 			);
 			assert!(!T::ResponseWindow::get().is_zero(), "providers need time to answer");
 			assert!(!T::ReplicationPoll::get().is_zero(), "the tally must be looked at");
+			assert!(!T::RevealWindow::get().is_zero(), "providers need time to reveal");
 			assert!(!T::DisputePoll::get().is_zero(), "disputes must be looked at");
 			assert!(T::Executors::get() > 0, "a re-execution needs executors");
 			assert!(T::Executors::get() <= MAX_EXECUTORS, "executors above MAX_EXECUTORS");
@@ -498,6 +530,32 @@ pub mod pallet {
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			disputes::report::<T>(&worker, job, replica, output)
+		}
+
+		/// Reveals the output commitment and salt under the seal of a replicated receipt
+		/// ([`tessera_primitives::jobs::sealed_output`]), once every replica has sealed (or the
+		/// job's deadline has passed) and until [`Config::RevealWindow`] blocks after.
+		///
+		/// Dispatch origin: signed, by the worker key of the receipt's provider. A valid
+		/// reveal is free (`Pays::No`) and operational, as an honest answer to a spot-check is.
+		///
+		/// Errors: [`Error::UnknownCheck`], [`Error::NotProvidersWorker`],
+		/// [`Error::RevealsNotOpen`], [`Error::NotSealed`], [`Error::RevealClosed`],
+		/// [`Error::SealMismatch`].
+		///
+		/// Events: [`Event::Revealed`].
+		#[pallet::call_index(8)]
+		#[pallet::weight((T::WeightInfo::reveal(), DispatchClass::Operational))]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			job: JobId,
+			replica: u32,
+			output: H256,
+			salt: H256,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			quorum::reveal::<T>(&worker, job, replica, output, salt)?;
+			Ok(Pays::No.into())
 		}
 
 		/// Decides the disputed receipts of `job` (all of them, or only `replica`'s): those whose
@@ -645,7 +703,7 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 		use sp_runtime::traits::{Saturating, Zero};
 		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		for (job, _, check) in Checks::<T>::iter() {
+		for (job, replica, check) in Checks::<T>::iter() {
 			// A decided check's bond has been paid out already.
 			let open_challenge =
 				check.challenge.as_ref().filter(|_| !matches!(check.stage, Stage::Decided(_)));
@@ -672,8 +730,35 @@ impl<T: Config> Pallet<T> {
 				},
 				_ => {},
 			}
-			if check.policy == tessera_primitives::jobs::Verification::Replicated {
-				ensure!(Tallies::<T>::contains_key(job), "a replicated check without a tally");
+			let replicated = check.policy == tessera_primitives::jobs::Verification::Replicated;
+			if replicated {
+				let tally = Tallies::<T>::get(job).ok_or("a replicated check without a tally")?;
+				ensure!(tally.sealed.contains(&replica), "a replicated check that never sealed");
+				let revealed = tally.receipts.iter().any(|(r, _)| *r == replica);
+				match &check.stage {
+					Stage::Sealed { .. } => ensure!(
+						tally.reveal_until.is_none() && !revealed,
+						"a sealed check after the reveals opened"
+					),
+					Stage::Revealing { until, .. } => ensure!(
+						tally.reveal_until == Some(*until) && !revealed,
+						"a revealing check out of step with its tally"
+					),
+					Stage::Quorum | Stage::Outvoted => {
+						ensure!(revealed, "a tallied check that never revealed")
+					},
+					_ => {},
+				}
+			} else {
+				ensure!(
+					!matches!(
+						check.stage,
+						Stage::Sealed { .. }
+							| Stage::Revealing { .. }
+							| Stage::Quorum | Stage::Outvoted
+					),
+					"a tally stage for a job that is not replicated"
+				);
 			}
 		}
 		for (who, bond) in bonds {

@@ -78,6 +78,7 @@ pub const EXECUTORS: u32 = 3;
 pub const REEXECUTION_WINDOW: BlockNumber = 20;
 pub const EXECUTOR_SHARE_PERCENT: u32 = 50;
 pub const REPLICATION_POLL: BlockNumber = 5;
+pub const REVEAL_WINDOW: BlockNumber = 3;
 pub const DISPUTE_POLL: BlockNumber = 10;
 /// Blocks after a job's deadline the dispute origin has to decide its disputes.
 pub const DISPUTE_PERIOD: BlockNumber = 50;
@@ -159,6 +160,7 @@ impl pallet_proofs::Config for Test {
 	type ReexecutionWindow = ConstU64<REEXECUTION_WINDOW>;
 	type ExecutorShare = ExecutorShare;
 	type ReplicationPoll = ConstU64<REPLICATION_POLL>;
+	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type DisputePoll = ConstU64<DISPUTE_POLL>;
 	type DisputePeriod = ConstU64<DISPUTE_PERIOD>;
 	type MaxReplicas = ConstU32<MAX_REPLICAS>;

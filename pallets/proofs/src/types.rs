@@ -128,8 +128,19 @@ pub enum Stage<AccountId, BlockNumber> {
 		respond_by: BlockNumber,
 		audit: bool,
 	},
-	/// Replicated receipts: waiting for a quorum of the job's replicas to agree.
+	/// Replicated receipts: sealed (the receipt carries [`tessera_primitives::jobs::sealed_output`]
+	/// of the output, `seal`), until every replica has sealed or the job's deadline has passed.
+	Sealed { seal: H256 },
+	/// Replicated receipts: the reveals are open; the provider must reveal the output and salt
+	/// under `seal` ([`crate::Call::reveal`]) by `until`.
+	Revealing { seal: H256, until: BlockNumber },
+	/// Replicated receipts: revealed (the check's `output` is the real output commitment);
+	/// waiting for the other reveals, then for a quorum of the job's replicas to agree.
 	Quorum,
+	/// Replicated deterministic receipts outvoted by a quorum: waiting for the verdicts of the
+	/// winners, which are all spot-checked. Slashed for dissent only if every winner passes;
+	/// spot-checked itself if one is proven wrong.
+	Outvoted,
 	/// Challenged with a deterministic workload: `executors` recompute it until `until`.
 	Reexecution {
 		executors: BoundedVec<Executor<AccountId>, ConstU32<MAX_EXECUTORS>>,
@@ -179,22 +190,31 @@ pub struct Check<AccountId, Balance, BlockNumber> {
 	pub challenge: Option<Challenge<AccountId, Balance>>,
 }
 
-/// The receipts of a replicated job: each replica's output commitment, and the commitment that
-/// reached the quorum once one has.
+/// The receipts of a replicated job: which replicas have sealed, the window of the reveals,
+/// each revealed output commitment, the commitment that reached the quorum once one has, and
+/// the verdicts of the replicas decided so far.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 #[scale_info(skip_type_params(MaxReplicas))]
-pub struct Tally<MaxReplicas: frame_support::traits::Get<u32>> {
+pub struct Tally<BlockNumber, MaxReplicas: frame_support::traits::Get<u32>> {
 	/// How many replicas the job has.
 	pub replicas: u32,
-	/// `(replica, output commitment)` for each receipt in.
+	/// The replicas whose sealed receipt is in.
+	pub sealed: BoundedVec<u32, MaxReplicas>,
+	/// The last block of the reveals, once they are open (every replica sealed, or the job's
+	/// deadline passed).
+	pub reveal_until: Option<BlockNumber>,
+	/// `(replica, output commitment)` for each reveal in.
 	pub receipts: BoundedVec<(u32, H256), MaxReplicas>,
 	/// The commitment a quorum agreed on.
 	pub agreed: Option<H256>,
+	/// `(replica, accepted)` for each replica whose check was decided (or abandoned: not
+	/// accepted), so that outvoted replicas can wait for the winners' verdicts.
+	pub verdicts: BoundedVec<(u32, bool), MaxReplicas>,
 }
 
-impl<MaxReplicas: frame_support::traits::Get<u32>> Tally<MaxReplicas> {
+impl<BlockNumber, MaxReplicas: frame_support::traits::Get<u32>> Tally<BlockNumber, MaxReplicas> {
 	/// The least number of matching receipts that decides: a strict majority of the replicas.
 	pub fn quorum(&self) -> u32 {
 		self.replicas / 2 + 1
@@ -208,17 +228,19 @@ impl<MaxReplicas: frame_support::traits::Get<u32>> Tally<MaxReplicas> {
 		})
 	}
 
-	/// Whether no commitment can reach the quorum any more, even if every missing receipt
-	/// agreed with the largest group.
-	pub fn deadlocked(&self) -> bool {
-		let missing = self.replicas.saturating_sub(self.receipts.len() as u32);
-		let largest = self
-			.receipts
-			.iter()
-			.map(|(_, candidate)| self.receipts.iter().filter(|(_, c)| c == candidate).count())
-			.max()
-			.unwrap_or(0) as u32;
-		largest.saturating_add(missing) < self.quorum()
+	/// Whether some revealed output differs from `output`.
+	pub fn dissent(&self, output: &H256) -> bool {
+		self.receipts.iter().any(|(_, c)| c != output)
+	}
+
+	/// Whether every sealed replica has revealed.
+	pub fn all_revealed(&self) -> bool {
+		self.receipts.len() >= self.sealed.len()
+	}
+
+	/// The verdict recorded for `replica`, if its check was decided.
+	pub fn verdict_of(&self, replica: u32) -> Option<bool> {
+		self.verdicts.iter().find(|(r, _)| *r == replica).map(|(_, accepted)| *accepted)
 	}
 }
 

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | SpotCheck | Draw -> Sampling -> Decided |
 //! | Optimistic, Attested | Window -> (audit: Draw -> Sampling ->) Decided; challenged: Window -> Reexecution or Disputed -> Decided |
-//! | Replicated | Quorum -> (audit: Draw -> Sampling ->) Decided, or Quorum -> Disputed -> Decided |
+//! | Replicated | Sealed -> Revealing -> Quorum -> (audit: Draw -> Sampling ->) Decided; a dissent: winners Quorum -> Draw -> Sampling -> Decided, the outvoted Quorum -> Outvoted -> Decided (or -> Draw -> Sampling -> Decided if a winner fails); no majority: Quorum -> Disputed -> Decided |
 
 use crate::{
 	attestation, disputes,
@@ -37,10 +37,8 @@ pub fn receipt_submitted<T: Config>(
 			let at = draw_block::<T>(now);
 			(Stage::Draw { at, audit: false }, at)
 		},
-		Verification::Replicated => {
-			quorum::record::<T>(job, replica, spec.replicas, receipt.output_commitment);
-			(Stage::Quorum, now.saturating_add(T::ReplicationPoll::get()))
-		},
+		// Sealed until every replica has sealed: see `quorum`.
+		Verification::Replicated => (Stage::Sealed { seal: receipt.output_commitment }, now),
 		Verification::Attested => {
 			attestation::check_receipt::<T>(job, provider, receipt)?;
 			let until = now.saturating_add(T::ChallengeWindow::get());
@@ -51,22 +49,29 @@ pub fn receipt_submitted<T: Config>(
 			(Stage::Window { until }, until)
 		},
 	};
-	Checks::<T>::insert(
-		job,
-		replica,
-		Check {
-			provider: provider.clone(),
-			policy: spec.verification,
-			output: receipt.output_commitment,
-			matrix,
-			requirements: spec.requirements.clone(),
-			max_price_per_unit: spec.max_price_per_unit,
-			deadline: spec.deadline,
-			submitted_at: now,
-			stage,
-			challenge: None,
-		},
-	);
+	let check = Check {
+		provider: provider.clone(),
+		policy: spec.verification,
+		output: receipt.output_commitment,
+		matrix,
+		requirements: spec.requirements.clone(),
+		max_price_per_unit: spec.max_price_per_unit,
+		deadline: spec.deadline,
+		submitted_at: now,
+		stage,
+		challenge: None,
+	};
+	Checks::<T>::insert(job, replica, &check);
+	if let Stage::Sealed { seal } = check.stage {
+		let (stage, verdict_at) =
+			quorum::sealed::<T>(job, replica, spec.replicas, seal, spec.deadline);
+		Checks::<T>::mutate(job, replica, |stored| {
+			if let Some(stored) = stored {
+				stored.stage = stage;
+			}
+		});
+		return Ok(verdict_at);
+	}
 	Ok(verdict_at)
 }
 
@@ -93,6 +98,11 @@ pub fn verdict<T: Config>(job: JobId, replica: u32) -> Verdict<T::AccountId, Blo
 		},
 		_ => Verdict::Pending(next),
 	};
+	if let (Verification::Replicated, Stage::Decided(decision)) = (check.policy, &stage) {
+		quorum::record_verdict::<T>(job, replica, *decision == Decision::Accepted);
+	}
+	// The stage of the stored check, which `advance` may have moved (opening the reveals
+	// moves every sealed check of the job), is this one's.
 	check.stage = stage;
 	Checks::<T>::insert(job, replica, check);
 	verdict
@@ -147,9 +157,15 @@ fn advance<T: Config>(
 			};
 			(Stage::Decided(decision), now)
 		},
-		Stage::Quorum => match quorum::decide::<T>(job, replica, check) {
-			(Some(stage), next) => (stage, next),
-			(None, _) => accept_or_audit::<T>(job, replica, check, now),
+		Stage::Sealed { seal } => quorum::look_at_seal::<T>(job, check, *seal, now),
+		Stage::Revealing { seal, until } => {
+			quorum::look_at_reveal::<T>(job, replica, *seal, *until, now)
+		},
+		Stage::Quorum => {
+			tallied::<T>(job, replica, check, quorum::decide::<T>(job, replica, check), now)
+		},
+		Stage::Outvoted => {
+			tallied::<T>(job, replica, check, quorum::outvoted::<T>(job, replica), now)
 		},
 		Stage::Reexecution { until, .. } if now < *until => (check.stage.clone(), *until),
 		Stage::Reexecution { executors, .. } => {
@@ -169,6 +185,43 @@ fn advance<T: Config>(
 		},
 		Stage::Decided(decision) => (Stage::Decided(decision.clone()), now),
 	}
+}
+
+/// The stage a replicated receipt moves to on what the tally says.
+fn tallied<T: Config>(
+	job: JobId,
+	replica: u32,
+	check: &CheckOf<T>,
+	tallied: quorum::Tallied<T>,
+	now: BlockNumberFor<T>,
+) -> (StageOf<T>, BlockNumberFor<T>) {
+	match tallied {
+		quorum::Tallied::Wait(stage, next) | quorum::Tallied::Moved(stage, next) => (stage, next),
+		quorum::Tallied::Accepted => accept_or_audit::<T>(job, replica, check, now),
+		quorum::Tallied::SpotCheck => spot_check::<T>(job, replica, check, now),
+	}
+}
+
+/// A deterministic receipt that must pass a spot-check ([`Config::SpotCheckSamples`]
+/// samples) before it is accepted: drawn now if the blocks just before now all came after the
+/// receipt, or at the first block where they do.
+fn spot_check<T: Config>(
+	job: JobId,
+	replica: u32,
+	check: &CheckOf<T>,
+	now: BlockNumberFor<T>,
+) -> (StageOf<T>, BlockNumberFor<T>) {
+	if check.matrix.is_none() {
+		// Unreachable: only deterministic receipts are spot-checked.
+		return (Stage::Decided(Decision::Accepted), now);
+	}
+	let earliest = draw_block::<T>(check.submitted_at);
+	let draw = Stage::Draw { at: now.max(earliest), audit: false };
+	if now < earliest {
+		return (draw, earliest);
+	}
+	let drawn = Check { stage: draw, ..(*check).clone() };
+	advance::<T>(job, replica, &drawn, now)
 }
 
 /// A receipt its policy accepts: a deterministic one may still be drawn for a random audit,
@@ -196,13 +249,17 @@ fn accept_or_audit<T: Config>(
 /// out or a challenge of it is open, and not once it was proven wrong.
 pub fn may_accept<T: Config>(job: JobId, replica: u32) -> sp_runtime::DispatchResult {
 	let Some(check) = Checks::<T>::get(job, replica) else { return Ok(()) };
-	let under_proof = matches!(
-		check.stage,
+	let under_proof = match check.stage {
 		Stage::Sampling { .. }
-			| Stage::Reexecution { .. }
-			| Stage::Disputed
-			| Stage::Decided(Decision::Rejected { .. })
-	);
+		| Stage::Reexecution { .. }
+		| Stage::Disputed
+		| Stage::Decided(Decision::Rejected { .. }) => true,
+		// A replica is accepted early only once its reveal agrees with every other.
+		Stage::Sealed { .. } | Stage::Revealing { .. } | Stage::Quorum | Stage::Outvoted => {
+			!quorum::may_accept::<T>(job, &check)
+		},
+		_ => false,
+	};
 	frame_support::ensure!(!under_proof, crate::Error::<T>::UnderProof);
 	Ok(())
 }
@@ -223,6 +280,10 @@ pub fn closed<T: Config>(job: JobId, replica: u32) {
 pub fn abandoned<T: Config>(job: JobId, replica: u32) {
 	let Some(check) = Checks::<T>::get(job, replica) else { return };
 	disputes::abandon::<T>(job, replica, &check);
+	if check.policy == Verification::Replicated {
+		// A banned provider's result is no evidence against the replicas it outvoted.
+		quorum::record_verdict::<T>(job, replica, false);
+	}
 	closed::<T>(job, replica);
 }
 
@@ -232,8 +293,13 @@ pub fn verdict_weight<T: Config>() -> Weight {
 		.max(T::WeightInfo::verdict_quorum(T::MaxReplicas::get()))
 		.max(T::WeightInfo::verdict_reexecution(T::Executors::get()))
 		.max(T::WeightInfo::verdict_withheld())
-		// A receipt its policy accepts may have its audit drawn in the same call.
-		.saturating_add(T::WeightInfo::verdict_draw(T::AuditSamples::get()))
+		// A sealed receipt past the job's deadline opens the reveals of every replica.
+		.max(T::WeightInfo::receipt_replicated())
+		// A receipt its policy (or a tally with a dissent) accepts may have its audit (or
+		// spot-check) drawn in the same call.
+		.saturating_add(T::WeightInfo::verdict_draw(
+			T::SpotCheckSamples::get().max(T::AuditSamples::get()),
+		))
 }
 
 impl<T: Config> Pallet<T> {

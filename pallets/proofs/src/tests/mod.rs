@@ -17,7 +17,10 @@ use tessera_commitment::{
 	seed_matrices, Dims, Opening, OpeningError, Prover,
 };
 use tessera_primitives::{
-	jobs::{attested_receipt_payload, Inputs, JobId, Receipt, Verdict, Verification, Workload},
+	jobs::{
+		attested_receipt_payload, sealed_output, Inputs, JobId, Receipt, Verdict, Verification,
+		Workload,
+	},
 	market::{Outcome, Requirements, SlashReason},
 };
 
@@ -168,6 +171,27 @@ fn out(byte: u8) -> H256 {
 	H256::repeat_byte(byte)
 }
 
+/// The salt the worker of replica `replica` seals its output with in these tests.
+fn salt(replica: u32) -> H256 {
+	H256::repeat_byte(0xa0u8.wrapping_add(replica as u8))
+}
+
+/// The receipt `provider` submits for replica `replica` of replicated job `job` whose output
+/// commitment is `output`: sealed with [`salt`]`(replica)`.
+fn sealed_receipt(job: JobId, replica: u32, provider: AccountId, output: H256) -> Receipt {
+	receipt(sealed_output(job, replica, &provider, &output, &salt(replica)), 100)
+}
+
+/// The worker of `provider` reveals `output` under the seal of replica `replica` of `job`.
+fn reveal(
+	job: JobId,
+	replica: u32,
+	provider: AccountId,
+	output: H256,
+) -> DispatchResultWithPostInfo {
+	Proofs::reveal(signed(worker_of(provider)), job, replica, output, salt(replica))
+}
+
 /// Hands `receipt` of `provider` for replica `replica` of `job` to the pallet (as the jobs
 /// pallet does); returns the block the verdict is due at.
 fn submit(
@@ -205,10 +229,6 @@ fn accepted_at(at: BlockNumber) -> Option<(VerdictOf, BlockNumber)> {
 
 fn fraud_at(at: BlockNumber) -> Option<(VerdictOf, BlockNumber)> {
 	Some((Verdict::Rejected { offence: SlashReason::Fraud, watcher: None }, at))
-}
-
-fn dissent_at(at: BlockNumber) -> Option<(VerdictOf, BlockNumber)> {
-	Some((Verdict::Rejected { offence: SlashReason::Dissent, watcher: None }, at))
 }
 
 /// The randomness of a draw at block `end`, recomputed from the block hashes the mock gives:
@@ -1106,13 +1126,19 @@ mod audits {
 	fn opaque_receipts_are_never_audited() {
 		ExtBuilder::default().audit_chance(Perbill::one()).build_and_execute(|| {
 			submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
-			for (replica, provider) in [ALICE, BOB, CHARLIE].into_iter().enumerate() {
-				submit(1, replica as u32, provider, &replicated(3), &receipt(out(2), 100));
+			let providers = [ALICE, BOB, CHARLIE];
+			for (replica, provider) in providers.into_iter().enumerate() {
+				let sealed = sealed_receipt(1, replica as u32, provider, out(2));
+				submit(1, replica as u32, provider, &replicated(3), &sealed);
 			}
+			for (replica, provider) in providers.into_iter().enumerate() {
+				assert_ok!(reveal(1, replica as u32, provider, out(2)));
+			}
+			System::reset_events();
 			run_to_block(START + CHALLENGE_WINDOW);
 			assert_eq!(verdict(0, 0), accepted_at(START + CHALLENGE_WINDOW));
 			for replica in 0..3 {
-				assert_eq!(verdict(1, replica), accepted_at(START + REPLICATION_POLL));
+				assert_eq!(verdict(1, replica).map(|(v, _)| v), Some(Verdict::Accepted));
 			}
 			assert_eq!(take_events(), vec![Event::QuorumReached { job: 1, output: out(2) }]);
 		});
@@ -1534,328 +1560,7 @@ mod attestation {
 
 // ---- replication -----------------------------------------------------------------------------
 
-mod replication {
-	use super::*;
-
-	/// Replica `r` of job 0 by `[ALICE, BOB, CHARLIE, DAVE, EVE][r]` with `outputs[r]`.
-	fn submit_all(spec: &SpecOf, outputs: &[H256]) {
-		let providers = [ALICE, BOB, CHARLIE, DAVE, EVE];
-		for (replica, output) in outputs.iter().enumerate() {
-			let due = submit(0, replica as u32, providers[replica], spec, &receipt(*output, 100));
-			assert_eq!(due, System::block_number() + REPLICATION_POLL);
-			assert_eq!(stage(0, replica as u32), Stage::Quorum);
-		}
-	}
-
-	#[test]
-	fn three_agreeing_replicas_are_all_accepted() {
-		ExtBuilder::default().build_and_execute(|| {
-			let job = MatMul::seeded(SMALL, 1);
-			let output = job.honest().output_commitment();
-			submit_all(&with_replicas(job.spec(Verification::Replicated), 3), &[output; 3]);
-			assert_eq!(Tallies::<Test>::get(0).map(|t| t.replicas), Some(3));
-			run_to_block(START + REPLICATION_POLL);
-			assert_eq!(take_events(), vec![Event::QuorumReached { job: 0, output }]);
-			for replica in 0..3 {
-				assert_eq!(verdict(0, replica), accepted_at(START + REPLICATION_POLL));
-			}
-			// Forgotten once every replica is closed.
-			assert!(Tallies::<Test>::get(0).is_none());
-		});
-	}
-
-	#[test]
-	fn a_lying_minority_is_outvoted() {
-		ExtBuilder::default().build_and_execute(|| {
-			let job = MatMul::seeded(SMALL, 1);
-			let honest = job.honest().output_commitment();
-			let wrong = job.prover(&job.wrong_c()).output_commitment();
-			submit_all(
-				&with_replicas(job.spec(Verification::Replicated), 3),
-				&[honest, honest, wrong],
-			);
-			run_to_block(START + REPLICATION_POLL);
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::QuorumReached { job: 0, output: honest },
-					Event::Outvoted { job: 0, replica: 2 }
-				]
-			);
-			assert_eq!(verdict(0, 0), accepted_at(START + REPLICATION_POLL));
-			assert_eq!(verdict(0, 1), accepted_at(START + REPLICATION_POLL));
-			assert_eq!(verdict(0, 2), dissent_at(START + REPLICATION_POLL));
-			assert!(Tallies::<Test>::get(0).is_none());
-		});
-	}
-
-	#[test]
-	fn a_colluding_majority_wins_the_tally() {
-		// The documented limitation: replication is as honest as the majority. Without audits
-		// the honest minority is outvoted.
-		ExtBuilder::default().build_and_execute(|| {
-			let job = MatMul::seeded(SMALL, 1);
-			let honest = job.honest().output_commitment();
-			let wrong = job.prover(&job.wrong_c()).output_commitment();
-			submit_all(
-				&with_replicas(job.spec(Verification::Replicated), 3),
-				&[honest, wrong, wrong],
-			);
-			run_to_block(START + REPLICATION_POLL);
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::QuorumReached { job: 0, output: wrong },
-					Event::Outvoted { job: 0, replica: 0 }
-				]
-			);
-			assert_eq!(verdict(0, 0), dissent_at(START + REPLICATION_POLL));
-			assert_eq!(verdict(0, 1), accepted_at(START + REPLICATION_POLL));
-			assert_eq!(verdict(0, 2), accepted_at(START + REPLICATION_POLL));
-		});
-	}
-
-	#[test]
-	fn a_colluding_majority_is_caught_by_audits() {
-		ExtBuilder::default().audit_chance(Perbill::one()).build_and_execute(|| {
-			let job = MatMul::seeded(SMALL, 1);
-			let honest = job.honest().output_commitment();
-			let cheat = job.prover(&job.wrong_c());
-			let wrong = cheat.output_commitment();
-			submit_all(
-				&with_replicas(job.spec(Verification::Replicated), 3),
-				&[honest, wrong, wrong],
-			);
-			let poll = START + REPLICATION_POLL;
-			run_to_block(poll);
-			// The majority wins the tally and the honest replica is outvoted (the limitation),
-			// but each winner is audited, with its own samples.
-			let respond_by = poll + RESPONSE_WINDOW;
-			let positions =
-				|replica| expected_positions(poll, 0, replica, &wrong, SMALL, AUDIT_SAMPLES);
-			assert_ne!(positions(1), positions(2));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::QuorumReached { job: 0, output: wrong },
-					Event::Outvoted { job: 0, replica: 0 },
-					samples_drawn(0, 1, positions(1), respond_by, true),
-					samples_drawn(0, 2, positions(2), respond_by, true),
-				]
-			);
-			assert_eq!(verdict(0, 0), dissent_at(poll));
-
-			// Bob opens his made-up output, Charlie does not answer: both are fraud.
-			assert_ok!(answer(BOB, 0, 1, &cheat, &all(4)));
-			run_to_block(respond_by + 1);
-			assert_eq!(
-				take_events(),
-				vec![
-					opening_failed(0, 1, 0, OpeningError::WrongProduct),
-					Event::SpotCheckFailed { job: 0, replica: 2, fault: Fault::Withheld },
-				]
-			);
-			assert_eq!(verdict(0, 1), fraud_at(respond_by + 1));
-			assert_eq!(verdict(0, 2), fraud_at(respond_by + 1));
-			assert!(Tallies::<Test>::get(0).is_none());
-		});
-	}
-
-	#[test]
-	fn three_different_outputs_go_to_the_dispute_origin() {
-		ExtBuilder::default().build_and_execute(|| {
-			submit_all(&replicated(3), &[out(1), out(2), out(3)]);
-			let poll = START + REPLICATION_POLL;
-			run_to_block(poll);
-			// No output can reach the quorum any more.
-			assert_eq!(
-				take_events(),
-				(0..3).map(|replica| Event::Disputed { job: 0, replica }).collect::<Vec<_>>()
-			);
-			assert!((0..3).all(|replica| stage(0, replica) == Stage::Disputed));
-			assert!((0..3).all(|replica| MockJobs::due(0, replica) == Some(poll + DISPUTE_POLL)));
-
-			run_to_block(poll + 1);
-			assert_noop!(
-				Proofs::resolve_dispute(signed(CLIENT), 0, None, Some(out(2))),
-				DispatchError::BadOrigin
-			);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(2))));
-			assert_eq!(
-				take_events(),
-				vec![Event::DisputeResolved { job: 0, replica: None, accepted: Some(out(2)) }]
-			);
-			assert_eq!(Tallies::<Test>::get(0).and_then(|t| t.agreed), Some(out(2)));
-			assert_noop!(
-				Proofs::resolve_dispute(root(), 0, None, Some(out(1))),
-				Error::<Test>::NotDisputed
-			);
-
-			run_to_block(poll + DISPUTE_POLL);
-			assert_eq!(verdict(0, 0), dissent_at(poll + DISPUTE_POLL));
-			assert_eq!(verdict(0, 1), accepted_at(poll + DISPUTE_POLL));
-			assert_eq!(verdict(0, 2), dissent_at(poll + DISPUTE_POLL));
-			assert!(Tallies::<Test>::get(0).is_none());
-		});
-	}
-
-	#[test]
-	fn the_dispute_origin_can_reject_every_replica() {
-		ExtBuilder::default().build_and_execute(|| {
-			submit_all(&replicated(3), &[out(1), out(2), out(3)]);
-			run_to_block(START + REPLICATION_POLL);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, None));
-			let settled = START + REPLICATION_POLL + DISPUTE_POLL;
-			run_to_block(settled);
-			for replica in 0..3 {
-				assert_eq!(verdict(0, replica), dissent_at(settled));
-			}
-		});
-	}
-
-	#[test]
-	fn replicas_without_a_quorum_by_the_deadline_go_to_the_dispute_origin() {
-		ExtBuilder::default().build_and_execute(|| {
-			let deadline = 20;
-			let spec = SpecOf { deadline, ..replicated(3) };
-			// Charlie never delivers; Alice and Bob disagree.
-			submit_all(&spec, &[out(1), out(2)]);
-			let poll = START + REPLICATION_POLL;
-			run_to_block(deadline);
-			assert!(take_events().is_empty());
-			// Looked at every poll, and once more right after the deadline.
-			run_to_block(deadline + 1);
-			assert_eq!(
-				MockJobs::asked().into_iter().filter(|(_, _, r, _)| *r == 0).collect::<Vec<_>>(),
-				vec![
-					(poll, 0, 0, Verdict::Pending(poll + REPLICATION_POLL)),
-					(poll + 5, 0, 0, Verdict::Pending(poll + 2 * REPLICATION_POLL)),
-					(poll + 10, 0, 0, Verdict::Pending(deadline + 1)),
-					(deadline + 1, 0, 0, Verdict::Pending(deadline + 1 + DISPUTE_POLL)),
-				]
-			);
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::Disputed { job: 0, replica: 0 },
-					Event::Disputed { job: 0, replica: 1 }
-				]
-			);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(1))));
-			run_to_block(deadline + 1 + DISPUTE_POLL);
-			assert_eq!(verdict(0, 0), accepted_at(deadline + 1 + DISPUTE_POLL));
-			assert_eq!(verdict(0, 1), dissent_at(deadline + 1 + DISPUTE_POLL));
-		});
-	}
-
-	#[test]
-	fn the_tally_of_a_job_a_replica_never_reported_for_is_forgotten() {
-		// A replica that misses its deadline never reports (the jobs pallet fails it without
-		// telling the verifier); once the deadline has passed no receipt can come any more,
-		// so the tally goes with the last check.
-		ExtBuilder::default().build_and_execute(|| {
-			let deadline = 20;
-			let spec = SpecOf { deadline, ..replicated(3) };
-			submit_all(&spec, &[out(1), out(2)]);
-			run_to_block(deadline + 1);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(1))));
-			run_to_block(deadline + 1 + DISPUTE_POLL);
-			assert!(verdict(0, 0).is_some() && verdict(0, 1).is_some());
-			assert_eq!(Checks::<Test>::iter_prefix(0).count(), 0);
-			assert!(Tallies::<Test>::get(0).is_none());
-		});
-	}
-
-	#[test]
-	fn five_replicas_need_three_agreeing() {
-		ExtBuilder::default().build_and_execute(|| {
-			let spec = replicated(5);
-			// Two agree at block 1 and one disagrees at block 2: no quorum yet, but one is
-			// still possible.
-			submit(0, 0, ALICE, &spec, &receipt(out(1), 100));
-			submit(0, 1, BOB, &spec, &receipt(out(1), 100));
-			run_to_block(2);
-			submit(0, 2, CHARLIE, &spec, &receipt(out(2), 100));
-			run_to_block(6);
-			assert!(take_events().is_empty());
-			assert_eq!(MockJobs::due(0, 0), Some(11));
-			run_to_block(7);
-			assert_eq!(MockJobs::due(0, 2), Some(12));
-			// The third agreeing receipt arrives at block 8, a third output at block 9.
-			run_to_block(8);
-			submit(0, 3, DAVE, &spec, &receipt(out(1), 100));
-			run_to_block(9);
-			submit(0, 4, EVE, &spec, &receipt(out(3), 100));
-			run_to_block(11);
-			assert_eq!(take_events(), vec![Event::QuorumReached { job: 0, output: out(1) }]);
-			run_to_block(14);
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::Outvoted { job: 0, replica: 2 },
-					Event::Outvoted { job: 0, replica: 4 }
-				]
-			);
-			assert_eq!(verdict(0, 0), accepted_at(11));
-			assert_eq!(verdict(0, 1), accepted_at(11));
-			assert_eq!(verdict(0, 2), dissent_at(12));
-			assert_eq!(verdict(0, 3), accepted_at(13));
-			assert_eq!(verdict(0, 4), dissent_at(14));
-			assert!(Tallies::<Test>::get(0).is_none());
-		});
-	}
-
-	#[test]
-	fn two_pairs_and_a_fifth_output_deadlock() {
-		ExtBuilder::default().build_and_execute(|| {
-			submit_all(&replicated(5), &[out(1), out(1), out(2), out(2), out(3)]);
-			let poll = START + REPLICATION_POLL;
-			run_to_block(poll);
-			assert_eq!(
-				take_events(),
-				(0..5).map(|replica| Event::Disputed { job: 0, replica }).collect::<Vec<_>>()
-			);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(2))));
-			run_to_block(poll + DISPUTE_POLL);
-			for replica in 0..5 {
-				let expected = if replica == 2 || replica == 3 {
-					accepted_at(poll + DISPUTE_POLL)
-				} else {
-					dissent_at(poll + DISPUTE_POLL)
-				};
-				assert_eq!(verdict(0, replica), expected);
-			}
-		});
-	}
-
-	#[test]
-	fn resolve_dispute_refuses_jobs_that_are_not_disputed() {
-		ExtBuilder::default().build_and_execute(|| {
-			assert_noop!(
-				Proofs::resolve_dispute(root(), 0, None, None),
-				Error::<Test>::NotDisputed
-			);
-			submit_all(&replicated(3), &[out(1), out(2)]);
-			// Still waiting for the third replica: a quorum is possible.
-			run_to_block(START + REPLICATION_POLL);
-			assert_eq!(stage(0, 0), Stage::Quorum);
-			assert_noop!(
-				Proofs::resolve_dispute(root(), 0, None, Some(out(1))),
-				Error::<Test>::NotDisputed
-			);
-			assert_noop!(
-				Proofs::resolve_dispute(signed(CLIENT), 0, None, None),
-				DispatchError::BadOrigin
-			);
-			// An optimistic receipt in its window is not disputed either.
-			submit(1, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
-			assert_noop!(
-				Proofs::resolve_dispute(root(), 1, None, Some(out(1))),
-				Error::<Test>::NotDisputed
-			);
-		});
-	}
-}
+mod replication;
 
 // ---- optimistic receipts and challenges ------------------------------------------------------
 
@@ -2550,8 +2255,10 @@ mod bookkeeping {
 			assert_ok!(MockJobs::accept(0, 0));
 			assert_eq!(Checks::<Test>::iter().count(), 0);
 			// A replicated job keeps its tally until every replica is closed.
-			submit(1, 0, ALICE, &replicated(2), &receipt(out(1), 100));
-			submit(1, 1, BOB, &replicated(2), &receipt(out(1), 100));
+			submit(1, 0, ALICE, &replicated(2), &sealed_receipt(1, 0, ALICE, out(1)));
+			submit(1, 1, BOB, &replicated(2), &sealed_receipt(1, 1, BOB, out(1)));
+			assert_ok!(reveal(1, 0, ALICE, out(1)));
+			assert_ok!(reveal(1, 1, BOB, out(1)));
 			assert_ok!(MockJobs::accept(1, 0));
 			assert!(Tallies::<Test>::get(1).is_some());
 			assert_ok!(MockJobs::accept(1, 1));
