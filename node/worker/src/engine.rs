@@ -624,11 +624,18 @@ async fn on_replica(
 			acknowledge(worker, chain, job, replica, number).await?
 		},
 		(ReplicaStateView::Running, Some(Stage::Done(prover))) => {
-			submit_receipt(worker, chain, info, &record, job, replica, &prover, number).await?
+			let replica = Replica { job, replica, provider };
+			submit_receipt(worker, chain, info, &record, &replica, &prover, number).await?
 		},
 		(ReplicaStateView::Submitted { .. }, Some(Stage::Done(prover))) => {
-			if let Some(check) = chain::check(at, job, replica).await? {
-				respond(worker, chain, job, replica, &check, &prover, number).await?;
+			match chain::check(at, job, replica).await? {
+				Some(CheckView { stage: StageView::Revealing { until, .. } }) => {
+					reveal(worker, chain, job, replica, until, &prover, number).await?
+				},
+				Some(check) => {
+					respond(worker, chain, job, replica, &check, &prover, number).await?
+				},
+				None => {},
 			}
 		},
 		_ => {},
@@ -971,16 +978,26 @@ async fn decline(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// One replica of a job, and the provider running it.
+struct Replica<'a> {
+	job: u64,
+	replica: u32,
+	provider: &'a AccountId32,
+}
+
+/// Sends the receipt of a computed replica. For a replicated job it carries a seal of the
+/// output commitment under a random salt kept in the local store, which the worker reveals
+/// once every replica has sealed ([`reveal`]), so that no other replica can copy it.
 async fn submit_receipt(
 	worker: &Arc<Worker>,
 	chain: &Chain,
 	info: &ProviderView,
 	record: &JobView,
-	job: u64,
-	replica: u32,
+	at: &Replica<'_>,
 	prover: &Prover,
 	number: u32,
 ) -> Result<(), chain::Error> {
+	let (job, replica) = (at.job, at.replica);
 	let mut actions = worker.store.load_actions(job, replica)?;
 	if !may_send(actions.receipt_sent_at, number) {
 		return Ok(());
@@ -990,8 +1007,23 @@ async fn submit_receipt(
 		None => String::from_utf8_lossy(&info.endpoint).into_owned(),
 	};
 	let uri = format!("{}/jobs/{job}/{replica}/output", base.trim_end_matches('/'));
+	let output_commitment = match record.spec.verification {
+		VerificationView::Replicated => {
+			let salt = match actions.salt.as_deref().and_then(parse_salt) {
+				Some(salt) => salt,
+				None => {
+					let salt = fresh_salt()?;
+					actions.salt = Some(hex::encode(salt.as_bytes()));
+					salt
+				},
+			};
+			let output = prover.output_commitment();
+			tessera_primitives::jobs::sealed_output(job, replica, &at.provider.0, &output, &salt)
+		},
+		_ => prover.output_commitment(),
+	};
 	let receipt = Receipt {
-		output_commitment: prover.output_commitment(),
+		output_commitment,
 		output_uri: uri.into_bytes().try_into().map_err(|_| "the output URL is too long")?,
 		used_units: record.units,
 		enclave_signature: None,
@@ -1004,6 +1036,51 @@ async fn submit_receipt(
 	tracing::info!("job {job}/{replica}: receipt sent");
 	track(worker, "submit_receipt", sent);
 	Ok(())
+}
+
+/// Reveals the output commitment and salt under a replicated receipt's seal, once the chain
+/// has opened the reveals (every replica sealed, or the deadline passed) and until `until`.
+/// A valid reveal is free (`Pays::No`).
+async fn reveal(
+	worker: &Arc<Worker>,
+	chain: &Chain,
+	job: u64,
+	replica: u32,
+	until: u32,
+	prover: &Prover,
+	number: u32,
+) -> Result<(), chain::Error> {
+	if number > until {
+		return Ok(());
+	}
+	let mut actions = worker.store.load_actions(job, replica)?;
+	if !may_send(actions.reveal_sent_at, number) {
+		return Ok(());
+	}
+	let salt = actions
+		.salt
+		.as_deref()
+		.and_then(parse_salt)
+		.ok_or("the salt of this replica's seal is missing from the local store")?;
+	actions.reveal_sent_at = Some(number);
+	worker.store.save_actions(job, replica, &actions)?;
+	let sent = chain.reveal(job, replica, prover.output_commitment(), salt).await?;
+	tracing::info!("job {job}/{replica}: sealed output revealed");
+	track(worker, "reveal", sent);
+	Ok(())
+}
+
+/// A new secret salt for a seal, from the operating system's random source.
+fn fresh_salt() -> Result<H256, chain::Error> {
+	let mut salt = [0u8; 32];
+	getrandom::getrandom(&mut salt).map_err(|e| format!("no random salt: {e}"))?;
+	Ok(H256(salt))
+}
+
+/// A salt as the local store keeps it (hex).
+fn parse_salt(hex_salt: &str) -> Option<H256> {
+	let bytes: [u8; 32] = hex::decode(hex_salt).ok()?.try_into().ok()?;
+	Some(H256(bytes))
 }
 
 /// Opens the samples the chain drew and that are not answered yet. An answer that is right is
@@ -1145,6 +1222,17 @@ fn forget_ended(worker: &Worker, live: &HashSet<(u64, u32)>) {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_seal_is_made_over_the_providers_account_as_the_chain_encodes_it() {
+		// The chain seals over `SCALE(AccountId32)`: its 32 bytes, which the worker passes.
+		let provider = AccountId32([7; 32]);
+		assert_eq!(provider.encode(), provider.0.to_vec());
+		let salt = fresh_salt().expect("a random source");
+		assert_ne!(salt, fresh_salt().expect("a random source"));
+		assert_eq!(parse_salt(&hex::encode(salt.as_bytes())), Some(salt));
+		assert_eq!(parse_salt("5a"), None);
+	}
 
 	#[test]
 	fn openings_are_sent_in_batches_that_fit_a_block() {

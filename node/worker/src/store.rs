@@ -54,6 +54,11 @@ pub struct Actions {
 	pub declined_at: Option<u32>,
 	/// Block at which the receipt was last sent.
 	pub receipt_sent_at: Option<u32>,
+	/// The secret salt the receipt of a replicated job seals its output with (hex), chosen at
+	/// random before the receipt is first sent and kept until the reveal.
+	pub salt: Option<String>,
+	/// Block at which `proofs.reveal` was last sent.
+	pub reveal_sent_at: Option<u32>,
 	/// Unix time at which the replica was seen over (paid or failed); outputs are kept for
 	/// clients to download until the retention period after it.
 	pub finished_at: Option<u64>,
@@ -272,6 +277,8 @@ mod tests {
 			ack_sent_at: Some(3),
 			declined_at: None,
 			receipt_sent_at: Some(9),
+			salt: Some("5a".repeat(32)),
+			reveal_sent_at: Some(12),
 			finished_at: None,
 		};
 		store.save_actions(7, 1, &sent).unwrap();

@@ -178,6 +178,18 @@ impl Chain {
 		self.send(&call).await
 	}
 
+	/// `proofs.reveal`: the output commitment and salt under a replicated receipt's seal.
+	pub async fn reveal(
+		&self,
+		job: JobId,
+		replica: u32,
+		output: tessera_commitment::H256,
+		salt: tessera_commitment::H256,
+	) -> Result<Sent, Error> {
+		let call = dynamic::tx("Proofs", "reveal", (job, replica, Static(output), Static(salt)));
+		self.send(&call).await
+	}
+
 	/// `providers.heartbeat`.
 	pub async fn heartbeat(&self) -> Result<Sent, Error> {
 		self.send(&dynamic::tx("Providers", "heartbeat", ())).await
