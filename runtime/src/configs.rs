@@ -186,6 +186,9 @@ parameter_types! {
 	pub const HeartbeatInterval: BlockNumber = MINUTES;
 	/// A provider's record halves its distance to neutral in a week without jobs.
 	pub const ReputationHalfLife: BlockNumber = 7 * DAYS;
+	/// A provider holds 1 TSR while registered, for the storage of its record, worker key and
+	/// index entries (released in full when it deregisters).
+	pub const RegistrationDeposit: Balance = UNIT;
 }
 
 /// The id the treasury account is derived from.
@@ -194,6 +197,9 @@ pub const TREASURY_PALLET_ID: PalletId = PalletId(*b"tsr/trsy");
 impl pallet_providers::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Balance = Balance;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RegistrationDeposit = RegistrationDeposit;
 	type Stake = Stake;
 	type MaxModelLen = ConstU32<64>;
 	type MaxEndpointLen = ConstU32<256>;
@@ -242,6 +248,13 @@ parameter_types! {
 	pub const MinCollateral: Balance = UNIT;
 	/// A client gets at most half its budget for a replica out of that replica's collateral.
 	pub const MaxCompensation: Perbill = Perbill::from_percent(50);
+	/// Each job holds 0.1 TSR from its client while it is open, for the storage of its record
+	/// (released in full when it closes)...
+	pub const JobDeposit: Balance = UNIT / 10;
+	/// ...a client has at most 32 open jobs at once...
+	pub const MaxOpenJobsPerClient: u32 = 32;
+	/// ...and a closed job is kept for a day, then pruned with its index entries.
+	pub const JobRetention: BlockNumber = DAYS;
 }
 
 impl pallet_jobs::Config for Runtime {
@@ -269,6 +282,11 @@ impl pallet_jobs::Config for Runtime {
 	type MaxTimeoutsPerBlock = ConstU32<64>;
 	/// The hook retries 4 queued jobs per block, oldest first, round robin.
 	type MaxQueueMatchesPerBlock = ConstU32<4>;
+	type JobDeposit = JobDeposit;
+	type MaxOpenJobsPerClient = MaxOpenJobsPerClient;
+	type JobRetention = JobRetention;
+	/// Up to 16 closed jobs pruned per block.
+	type MaxPrunesPerBlock = ConstU32<16>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MarketBenchmarks;

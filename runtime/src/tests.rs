@@ -2,6 +2,7 @@
 //! and providers rely on hold.
 
 mod attacks;
+mod deposits;
 mod market;
 mod market_api;
 mod property;

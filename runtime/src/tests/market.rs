@@ -160,3 +160,28 @@ pub fn proofs_events() -> Vec<pallet_proofs::Event<Runtime>> {
 		})
 		.collect()
 }
+
+/// The storage deposits of the jobs and providers pallets against the records: every account's
+/// job-deposit hold adds up to the deposits of its open jobs, and every account's registration
+/// hold is its provider record's deposit (zero when it is not registered). The pallets'
+/// `try_state` checks the accounts that have a record; this checks every account.
+pub fn check_deposits() {
+	let job_hold = RuntimeHoldReason::Jobs(pallet_jobs::HoldReason::JobDeposit);
+	let registration_hold =
+		RuntimeHoldReason::Providers(pallet_providers::HoldReason::RegistrationDeposit);
+	for who in frame_system::Account::<Runtime>::iter_keys() {
+		let open: Balance = pallet_jobs::ClientJobs::<Runtime>::iter_key_prefix(&who)
+			.filter_map(pallet_jobs::Jobs::<Runtime>::get)
+			.filter(|job| job.state.is_open())
+			.map(|job| job.deposit)
+			.sum();
+		assert_eq!(Balances::balance_on_hold(&job_hold, &who), open, "{who:?}: job deposits");
+		let registered =
+			pallet_providers::Providers::<Runtime>::get(&who).map_or(0, |info| info.deposit);
+		assert_eq!(
+			Balances::balance_on_hold(&registration_hold, &who),
+			registered,
+			"{who:?}: registration deposit"
+		);
+	}
+}

@@ -176,11 +176,19 @@ fn providers_are_listed_paged_and_filtered() {
 fn pages_are_capped() {
 	dev_ext().execute_with(|| {
 		for i in 0..=MAX_PAGE {
-			// Distinct provider and worker accounts for every `i`; they need no funds to register.
+			// Distinct provider and worker accounts for every `i`; a provider needs the
+			// registration deposit (and the existential deposit) to register.
 			let (mut provider, mut worker) = ([0xaa; 32], [0xbb; 32]);
 			provider[..4].copy_from_slice(&i.to_le_bytes());
 			worker[..4].copy_from_slice(&i.to_le_bytes());
 			let (provider, worker) = (AccountId::from(provider), AccountId::from(worker));
+			let funds = configs::RegistrationDeposit::get() + EXISTENTIAL_DEPOSIT;
+			assert_eq!(
+				<Balances as frame_support::traits::fungible::Mutate<_>>::mint_into(
+					&provider, funds
+				),
+				Ok(funds)
+			);
 			register(&provider, &worker, profile(24, 1, Region::Oceania), UNIT, false);
 		}
 		assert_eq!(market::stats().providers, MAX_PAGE + 1);
