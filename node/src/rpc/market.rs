@@ -589,6 +589,8 @@ pub struct ProviderJson {
 	/// Whether it is in the price index (online, a free job slot, bond enough): matchable.
 	pub indexed: bool,
 	pub registered_at: BlockNumber,
+	/// Registration deposit held from the provider's account, released when it deregisters.
+	pub deposit: Amount,
 	pub bonded: Amount,
 }
 
@@ -638,6 +640,7 @@ impl ProviderJson {
 			attested_until: info.attested_until,
 			indexed: info.indexed,
 			registered_at: info.registered_at,
+			deposit: Amount(info.deposit),
 			bonded: Amount(view.bonded),
 		}
 	}
@@ -701,6 +704,10 @@ pub struct JobJson {
 	pub replicas: Vec<ReplicaJson>,
 	pub dropped: Vec<Account>,
 	pub posted_at: BlockNumber,
+	/// Storage deposit held from the client while the job is open (`"0"` once it closed).
+	pub deposit: Amount,
+	/// Block it closed at (`null` while open); it is pruned `JobRetention` blocks later.
+	pub closed_at: Option<BlockNumber>,
 }
 
 impl JobJson {
@@ -748,6 +755,8 @@ impl JobJson {
 				.collect(),
 			dropped: job.dropped.into_iter().map(Account).collect(),
 			posted_at: job.posted_at,
+			deposit: Amount(job.deposit),
+			closed_at: job.closed_at,
 		}
 	}
 }
@@ -977,6 +986,7 @@ mod tests {
 			indexed: true,
 			tracked: true,
 			registered_at: 2,
+			deposit: tessera_runtime::UNIT,
 		};
 		let view = tessera_primitives::api::ProviderView {
 			info,
@@ -1015,6 +1025,7 @@ mod tests {
 				"attestedUntil": null,
 				"indexed": true,
 				"registeredAt": 2,
+				"deposit": "1000000000000",
 				"bonded": "8000000000000000"
 			})
 		);
@@ -1054,6 +1065,8 @@ mod tests {
 			]),
 			dropped: BoundedVec::truncate_from(vec![bob]),
 			posted_at: 1,
+			deposit: 100_000_000_000,
+			closed_at: None,
 		};
 		let json = serde_json::to_value(JobJson::new(7, job)).unwrap();
 		assert_eq!(json["id"], json!(7));
@@ -1074,6 +1087,8 @@ mod tests {
 		);
 		assert_eq!(json["dropped"], json!(["5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"]));
 		assert_eq!(json["postedAt"], json!(1));
+		assert_eq!(json["deposit"], json!("100000000000"));
+		assert_eq!(json["closedAt"], json!(null));
 	}
 
 	#[test]
