@@ -104,7 +104,8 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
   const treasuryBefore = await balanceOf(api, TREASURY);
   const issuanceBefore = (await api.query.balances.totalIssuance()).toBigInt();
   const stakedBefore = (await api.query.stake.totalStaked()).toBigInt();
-  assert.equal(providerBefore.reserved, bond, 'the provider\'s only hold is its bond');
+  const registrationDeposit = api.consts.providers.registrationDeposit.toBigInt();
+  assert.equal(providerBefore.reserved, bond + registrationDeposit, 'the provider\'s holds are its bond and its registration deposit');
   assert.ok(treasuryBefore.free > 0n, 'the treasury exists from genesis');
 
   const posted = await sendAndFinalize(api, api.tx.jobs.post(spec), client);
@@ -115,7 +116,9 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
   assert.equal(assigned.data.provider.toString(), provider.address);
   assert.equal(assigned.data.worker.toString(), worker.address);
   const clientFees = feePaid(api, posted.events);
-  assert.equal((await balanceOf(api, client.address)).reserved - clientBefore.reserved, escrow, 'escrow held');
+  const jobDeposit = api.consts.jobs.jobDeposit.toBigInt();
+  assert.equal(postedEvent.data.deposit.toBigInt(), jobDeposit);
+  assert.equal((await balanceOf(api, client.address)).reserved - clientBefore.reserved, escrow + jobDeposit, 'escrow and the job deposit held');
 
   // The cheater. It computes C (it could as well skip the work) and reports C + 1 in every
   // element. Wrong in every element, not just somewhere: the chain samples random positions, and
@@ -215,7 +218,11 @@ test('a provider that reports a wrong product is caught by a spot-check, slashed
   // The stake: the whole bond is gone, and the ledger with it.
   assert.ok((await api.query.stake.ledgers(provider.address)).isNone, 'the provider\'s ledger is gone');
   assert.equal(stakedBefore - (await api.query.stake.totalStaked()).toBigInt(), slashed);
-  assert.equal((await api.query.balances.holds(provider.address)).length, 0, 'no hold left on the provider');
+  // Only the registration deposit is left on hold: the record stays (banned) until it deregisters.
+  const holdsLeft = await api.query.balances.holds(provider.address);
+  assert.equal(holdsLeft.length, 1, 'no hold left on the provider but its registration deposit');
+  assert.ok(holdsLeft[0].id.isProviders, `hold reason ${holdsLeft[0].id}`);
+  assert.equal(holdsLeft[0].amount.toBigInt(), registrationDeposit);
   // The ban: since the verdict's block, for good; the provider is offline and out of the index.
   const bannedAt = await api.query.providers.banned(provider.address);
   assert.ok(bannedAt.isSome, 'providers.banned(provider) is set');

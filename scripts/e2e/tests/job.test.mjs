@@ -103,7 +103,10 @@ test('a spot-checked MatMulI8 job is posted, run, opened, verified and paid; eve
   assert.equal(assigned.data.worker.toString(), worker.address);
   const clientFees = feePaid(api, posted.events);
   const held = (await api.query.system.account(client.address)).data;
-  assert.equal(held.reserved.toBigInt() - clientBefore.reserved.toBigInt(), escrow);
+  // The escrow and the job's storage deposit (given back when the job closes).
+  const jobDeposit = api.consts.jobs.jobDeposit.toBigInt();
+  assert.equal(postedEvent.data.deposit.toBigInt(), jobDeposit);
+  assert.equal(held.reserved.toBigInt() - clientBefore.reserved.toBigInt(), escrow + jobDeposit);
 
   // The worker's side: it finds the job assigned to its provider, acknowledges, computes C from
   // the seed, and reports the commitment to it (the tree over C's 64-element chunks).

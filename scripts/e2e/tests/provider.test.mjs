@@ -61,15 +61,22 @@ test('a provider registers, bonds and heartbeats; the chain shows it matchable',
     assert.ok(names.includes(expected), `${expected} in ${names}`);
   }
 
-  // The bond is held, not spent: free balance fell by bond + fee, the hold is the bond.
+  // The bond and the registration deposit are held, not spent: free balance fell by both and
+  // the fee, and the holds are the bond and the deposit.
+  const deposit = api.consts.providers.registrationDeposit.toBigInt();
   const account = await api.query.system.account(provider.address);
-  assert.equal(freeBefore - account.data.free.toBigInt(), bond + feePaid(api, events));
-  assert.equal(account.data.reserved.toBigInt(), bond);
+  assert.equal(freeBefore - account.data.free.toBigInt(), bond + deposit + feePaid(api, events));
+  assert.equal(account.data.reserved.toBigInt(), bond + deposit);
   const holds = await api.query.balances.holds(provider.address);
-  assert.equal(holds.length, 1);
-  assert.ok(holds[0].id.isStake, `hold reason ${holds[0].id}`);
-  assert.equal(holds[0].id.asStake.toString(), 'Staked');
-  assert.equal(holds[0].amount.toBigInt(), bond);
+  assert.equal(holds.length, 2);
+  const stakeHold = holds.find((h) => h.id.isStake);
+  assert.ok(stakeHold, `hold reasons ${holds.map((h) => h.id)}`);
+  assert.equal(stakeHold.id.asStake.toString(), 'Staked');
+  assert.equal(stakeHold.amount.toBigInt(), bond);
+  const depositHold = holds.find((h) => h.id.isProviders);
+  assert.ok(depositHold, `hold reasons ${holds.map((h) => h.id)}`);
+  assert.equal(depositHold.id.asProviders.toString(), 'RegistrationDeposit');
+  assert.equal(depositHold.amount.toBigInt(), deposit);
   const ledger = (await api.query.stake.ledgers(provider.address)).unwrap();
   assert.equal(ledger.bonded.toBigInt(), bond);
   assert.equal(ledger.unbonding.length, 0);
