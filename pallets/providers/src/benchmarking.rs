@@ -13,7 +13,9 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::Hooks;
 use frame_system::RawOrigin;
 use sp_runtime::traits::{Bounded, One, Zero};
-use tessera_primitives::market::{Capabilities, Region};
+use tessera_primitives::market::{
+	Capabilities, Needs, ProviderRegistry, Region, Requirements, ReputationRecorder, StakeObserver,
+};
 
 /// Every capability: a provider that runs any job.
 const ALL: Capabilities = Capabilities { matmul_i8: true, opaque: true, enclave: true };
