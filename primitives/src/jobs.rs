@@ -397,12 +397,13 @@ pub enum Verdict<AccountId, BlockNumber> {
 /// The runtime plugs in the proofs pallet, or until then a verifier that accepts every receipt
 /// after a challenge window.
 pub trait Verifier<AccountId, Balance, BlockNumber> {
-	/// A receipt for replica `replica` of `job`, run by `provider`, arrived. Returns the block at
+	/// A receipt for replica `replica` of `job`, run by `provider` for `client`, arrived. Returns the block at
 	/// which the jobs pallet asks for the verdict, or an error that refuses the receipt.
 	fn receipt_submitted(
 		job: JobId,
 		replica: u32,
 		provider: &AccountId,
+		client: &AccountId,
 		spec: &JobSpec<Balance, BlockNumber>,
 		receipt: &Receipt,
 	) -> Result<BlockNumber, sp_runtime::DispatchError>;

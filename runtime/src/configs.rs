@@ -309,6 +309,11 @@ parameter_types! {
 	pub const ReexecutionWindow: BlockNumber = 30 * MINUTES;
 	/// Half the bond pays the executors who reported the majority result.
 	pub const ExecutorShare: Perbill = Perbill::from_percent(50);
+	/// Executors are drawn from the 16 cheapest providers that fit a challenged job...
+	pub const ExecutorPool: u32 = 16;
+	/// ...and each sets 1 TSR of its bond aside while it re-executes, which it loses if it does
+	/// not reveal its result or reveals one against the majority.
+	pub const ExecutorCollateral: Balance = UNIT;
 	/// A replicated job's tally is looked at every minute until it decides.
 	pub const ReplicationPoll: BlockNumber = MINUTES;
 	/// The providers of a replicated job have 2 minutes to reveal their sealed outputs once
@@ -326,6 +331,7 @@ impl pallet_proofs::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = Providers;
+	type Collateral = Stake;
 	type Verdicts = Jobs;
 	type Attestations = Providers;
 	type AttestationOrigin = EnsureRoot<AccountId>;
@@ -342,6 +348,8 @@ impl pallet_proofs::Config for Runtime {
 	type Executors = ConstU32<3>;
 	type ReexecutionWindow = ReexecutionWindow;
 	type ExecutorShare = ExecutorShare;
+	type ExecutorPool = ExecutorPool;
+	type ExecutorCollateral = ExecutorCollateral;
 	type ReplicationPoll = ReplicationPoll;
 	type RevealWindow = RevealWindow;
 	type DisputePoll = DisputePoll;

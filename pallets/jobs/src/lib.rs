@@ -663,7 +663,7 @@ pub mod pallet {
 			ensure!(receipt.used_units <= record.units, Error::<T>::UsageAboveBudget);
 			ensure!(spec::is_http_url(&receipt.output_uri), Error::<T>::InvalidOutputUri);
 			let deadline = timeouts::after(record.spec.deadline);
-			let spec = record.spec.clone();
+			let (spec, client) = (record.spec.clone(), record.client.clone());
 			let slot = Self::worker_replica(&mut record, replica, &worker)?;
 			ensure!(slot.state == ReplicaState::Running, Error::<T>::NotRunning);
 			// Normally the hook has failed the replica after the deadline; with a backlog of
@@ -672,8 +672,14 @@ pub mod pallet {
 				frame_system::Pallet::<T>::block_number() <= spec.deadline,
 				Error::<T>::DeadlinePassed
 			);
-			let verdict_at =
-				T::Verifier::receipt_submitted(job, replica, &slot.provider, &spec, &receipt)?;
+			let verdict_at = T::Verifier::receipt_submitted(
+				job,
+				replica,
+				&slot.provider,
+				&client,
+				&spec,
+				&receipt,
+			)?;
 			let verdict_at = timeouts::not_before_next_block::<T>(verdict_at);
 			Timeouts::<T>::remove(deadline, (job, Timeout::Delivery(replica)));
 			Timeouts::<T>::insert(verdict_at, (job, Timeout::Verdict(replica)), ());

@@ -306,6 +306,25 @@ impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 		CHEAPEST_WEIGHT
 	}
 
+	/// The jobs pallet draws no executors: the first `count` of the pool, as cheapest.
+	fn draw(
+		needs: &Needs<Balance, BlockNumber>,
+		max_price_per_unit: Balance,
+		count: u32,
+		pool: u32,
+		exclude: &[AccountId],
+		_registered_before: BlockNumber,
+		_seed: &[u8; 32],
+	) -> Vec<Candidate<AccountId, Balance>> {
+		let mut pool = Self::cheapest(needs, max_price_per_unit, pool, exclude);
+		pool.truncate(count as usize);
+		pool
+	}
+
+	fn draw_weight(_pool: u32) -> Weight {
+		Self::cheapest_weight()
+	}
+
 	fn provider_of_worker(worker: &AccountId) -> Option<AccountId> {
 		PROVIDERS
 			.with(|p| p.borrow().iter().find(|(_, p)| p.worker == *worker).map(|(who, _)| *who))
@@ -624,6 +643,7 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 		job: JobId,
 		replica: u32,
 		provider: &AccountId,
+		_client: &AccountId,
 		_spec: &JobSpec<Balance, BlockNumber>,
 		receipt: &Receipt,
 	) -> Result<BlockNumber, DispatchError> {

@@ -120,6 +120,7 @@ fn check<T: Config>(
 ) -> CheckOf<T> {
 	Check {
 		provider,
+		client: account("client", 0, 0),
 		policy,
 		output,
 		matrix,
@@ -397,24 +398,74 @@ mod benchmarks {
 		let Some((last, worker)) = providers.last().cloned() else {
 			panic!("the benchmark has executors")
 		};
+		// The others have sealed: this last seal opens the reveals.
 		let executors = providers
 			.into_iter()
-			.map(|(provider, worker)| Executor { provider, worker, result: None })
+			.map(|(provider, worker)| {
+				let sealed = (provider != last).then_some(OUTPUT);
+				let collateral = T::ExecutorCollateral::get();
+				Executor { provider, worker, collateral, sealed, result: None }
+			})
 			.collect::<Vec<_>>();
 		let stage = Stage::Reexecution {
 			executors: BoundedVec::truncate_from(executors),
 			until: far::<T>(),
+			revealing: false,
 		};
 		let mut challenged =
 			check::<T>(provider, Verification::Optimistic, OUTPUT, Some(matrix()), stage);
 		challenged.challenge = Some(challenger::<T>(0));
 		Checks::<T>::insert(JOB, 0, challenged);
-		let output = H256::repeat_byte(0xd0);
+		let seal = H256::repeat_byte(0xd0);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker), JOB, 0, output);
+		_(RawOrigin::Signed(worker), JOB, 0, seal);
 
-		assert_last_event::<T>(Event::Reexecuted { job: JOB, replica: 0, provider: last, output });
+		assert!(matches!(stored::<T>(JOB, 0).stage, Stage::Reexecution { revealing: true, .. }));
+	}
+
+	/// The last executor's reveal of `e`: it opens its seal and says the challenge can be
+	/// settled (the settlement itself is the jobs pallet's, weighed apart).
+	#[benchmark]
+	fn reveal_reexecution(e: Linear<1, { T::Executors::get() }>) {
+		start::<T>();
+		let mut providers = providers::<T>(e.saturating_add(1));
+		let (provider, _) = providers.remove(0);
+		let Some((last, worker)) = providers.last().cloned() else {
+			panic!("the benchmark has executors")
+		};
+		let salt = H256::repeat_byte(0x5a);
+		let executors = providers
+			.into_iter()
+			.map(|(provider, worker)| {
+				let collateral = T::ExecutorCollateral::get();
+				let (sealed, result) = if provider == last {
+					(Some(sealed_output(JOB, 0, &provider, &OUTPUT, &salt)), None)
+				} else {
+					(Some(OUTPUT), Some(OUTPUT))
+				};
+				Executor { provider, worker, collateral, sealed, result }
+			})
+			.collect::<Vec<_>>();
+		let stage = Stage::Reexecution {
+			executors: BoundedVec::truncate_from(executors),
+			until: far::<T>(),
+			revealing: true,
+		};
+		let mut challenged =
+			check::<T>(provider, Verification::Optimistic, OUTPUT, Some(matrix()), stage);
+		challenged.challenge = Some(challenger::<T>(0));
+		Checks::<T>::insert(JOB, 0, challenged);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), JOB, 0, OUTPUT, salt);
+
+		assert_last_event::<T>(Event::ExecutorRevealed {
+			job: JOB,
+			replica: 0,
+			provider: last,
+			output: OUTPUT,
+		});
 	}
 
 	/// The dispute origin upholds `r` disputed receipts of one job, each challenged by its own
@@ -555,11 +606,13 @@ mod benchmarks {
 				enclave.sign(&attested_receipt_payload(JOB, &OUTPUT, used_units)),
 			),
 		};
+		let client: T::AccountId = account("client", 0, 0);
 		let submitted;
 
 		#[block]
 		{
-			submitted = verifier::receipt_submitted::<T>(JOB, 0, &provider, &spec, &receipt);
+			submitted =
+				verifier::receipt_submitted::<T>(JOB, 0, &provider, &client, &spec, &receipt);
 		}
 
 		assert!(submitted.is_ok());
@@ -591,11 +644,13 @@ mod benchmarks {
 			used_units: spec.workload.units().unwrap_or_default(),
 			enclave_signature: None,
 		};
+		let client: T::AccountId = account("client", 0, 0);
 		let submitted;
 
 		#[block]
 		{
-			submitted = verifier::receipt_submitted::<T>(JOB, last, &provider, &spec, &receipt);
+			submitted =
+				verifier::receipt_submitted::<T>(JOB, last, &provider, &client, &spec, &receipt);
 		}
 
 		assert!(submitted.is_ok());
@@ -646,16 +701,14 @@ mod benchmarks {
 	/// found (the registry's query included) and booked (and let go again if they are fewer
 	/// than [`Config::Executors`]).
 	#[benchmark]
-	fn challenge(e: Linear<1, { T::Executors::get() }>) {
+	fn challenge() {
 		start::<T>();
-		let (provider, _) = providers::<T>(e.saturating_add(1)).remove(0);
+		let (provider, _) = providers::<T>(1).remove(0);
 		let challenger = funded::<T>("challenger", 0);
 		let stage = Stage::Window { until: far::<T>() };
 		Checks::<T>::insert(
 			JOB,
 			0,
-			// A matrix the executors' hosts can hold: matching asks for memory for its data, and
-			// the cost of a challenge does not depend on the dimensions.
 			check::<T>(provider, Verification::Optimistic, OUTPUT, Some(executable()), stage),
 		);
 		let challenged;
@@ -666,17 +719,47 @@ mod benchmarks {
 		}
 
 		assert!(challenged.is_ok());
-		// With every executor found the job is re-executed; with fewer, those booked are let go
-		// again and the dispute origin decides (booking and freeing each costs more).
+		assert!(matches!(stored::<T>(JOB, 0).stage, Stage::Drawing { .. }));
+		assert_eq!(Proofs::<T>::bond_held(&challenger), T::ChallengeBond::get());
+	}
+
+	/// The draw of a challenge's executors: `e` providers drawn (the registry's query
+	/// included), each booked with a slot and its collateral, and their duties recorded; with
+	/// fewer than [`Config::Executors`], those booked are let go again (booking and freeing
+	/// each costs more).
+	#[benchmark]
+	fn verdict_executors(e: Linear<1, { T::Executors::get() }>) {
+		let now = start::<T>();
+		let (provider, _) = providers::<T>(e.saturating_add(1)).remove(0);
+		let mut challenged = check::<T>(
+			provider,
+			Verification::Optimistic,
+			OUTPUT,
+			// A matrix the executors' hosts can hold: matching asks for memory for its data,
+			// and the cost of a draw does not depend on the dimensions.
+			Some(executable()),
+			Stage::Drawing { at: now },
+		);
+		// The executors registered before the receipt.
+		challenged.submitted_at = now.saturating_add(One::one());
+		challenged.challenge = Some(challenger::<T>(0));
+		Checks::<T>::insert(JOB, 0, challenged);
+		let verdict;
+
+		#[block]
+		{
+			verdict = verifier::verdict::<T>(JOB, 0);
+		}
+
+		assert!(matches!(verdict, Verdict::Pending(_)));
 		match stored::<T>(JOB, 0).stage {
 			Stage::Reexecution { executors, .. } => {
 				assert_eq!(executors.len() as u32, e);
 				assert_eq!(e, T::Executors::get());
 			},
 			Stage::Disputed => assert!(e < T::Executors::get()),
-			other => panic!("a challenge re-executes or disputes, not {other:?}"),
+			other => panic!("a draw re-executes or disputes, not {other:?}"),
 		}
-		assert_eq!(Proofs::<T>::bond_held(&challenger), T::ChallengeBond::get());
 	}
 
 	/// The draw of `s` samples of a spot-checked receipt (the verdict's `Draw` stage, with `s`
@@ -783,11 +866,23 @@ mod benchmarks {
 			.into_iter()
 			.map(|(provider, worker)| {
 				assert!(T::Registry::job_assigned(&provider).is_ok(), "the executor is booked");
-				Executor { provider, worker, result: Some(OUTPUT) }
+				let collateral = T::ExecutorCollateral::get();
+				assert!(T::Collateral::reserve(&provider, collateral).is_ok(), "collateral set");
+				Duties::<T>::insert(&provider, (JOB, 0), ());
+				Executor {
+					provider,
+					worker,
+					collateral,
+					sealed: Some(OUTPUT),
+					result: Some(OUTPUT),
+				}
 			})
 			.collect::<Vec<_>>();
-		let stage =
-			Stage::Reexecution { executors: BoundedVec::truncate_from(executors), until: now };
+		let stage = Stage::Reexecution {
+			executors: BoundedVec::truncate_from(executors),
+			until: now,
+			revealing: true,
+		};
 		let mut challenged =
 			check::<T>(provider, Verification::Optimistic, OUTPUT, Some(matrix()), stage);
 		let held = challenger::<T>(0);

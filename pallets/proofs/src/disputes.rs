@@ -1,24 +1,38 @@
-//! Challenges of optimistic and attested receipts, their re-execution by fresh providers, the
-//! dispute origin's decisions, and where a challenger's bond goes.
+//! Challenges of optimistic and attested receipts, their re-execution by providers drawn at
+//! random, the dispute origin's decisions, and where a challenger's bond goes.
 //!
 //! A challenge holds [`Config::ChallengeBond`] from the challenger. For a deterministic
-//! workload, [`Config::Executors`] fresh providers (not the challenged one, not the challenger)
-//! recompute the job within [`Config::ReexecutionWindow`] blocks, and the output a strict
-//! majority of them reports decides:
+//! workload:
 //!
-//! - the receipt's output: the receipt stands; the executors of the majority share
-//!   [`Config::ExecutorShare`] of the bond and the provider gets the rest;
-//! - another output: the provider is slashed for fraud with the challenger as watcher; the
-//!   executors of the majority share [`Config::ExecutorShare`] of the bond, and the challenger
-//!   gets the rest back (and the watcher's share of the slash, which is larger).
+//! 1. **Draw.** [`Config::RandomnessDelay`] blocks later, [`Config::Executors`] providers are
+//!    drawn from the hashes of the blocks since the challenge, among the
+//!    [`Config::ExecutorPool`] cheapest that fit the job at its price cap and registered before
+//!    its receipt: never the provider, the client or the challenger. Nobody can pick them, and
+//!    nobody can join the pool after seeing the receipt. Each drawn provider takes a job slot
+//!    and sets [`Config::ExecutorCollateral`] aside from its bond; one that cannot is skipped.
+//! 2. **Seal.** Within [`Config::ReexecutionWindow`] blocks each executor recomputes the job
+//!    and reports a seal of its output commitment ([`crate::Call::report_reexecution`]), so
+//!    none can copy another.
+//! 3. **Reveal.** Once all have sealed (or the window is over), each reveals its output and
+//!    salt within [`Config::RevealWindow`] blocks ([`crate::Call::reveal_reexecution`]); the
+//!    last reveal settles the challenge in its block.
+//! 4. **Decide.** The output a strict majority of the executors revealed decides:
+//!    - the receipt's output: the receipt stands; the executors of the majority share
+//!      [`Config::ExecutorShare`] of the bond and the provider gets the rest;
+//!    - another output: the provider is slashed for fraud with the challenger as watcher; the
+//!      executors of the majority share [`Config::ExecutorShare`] of the bond, and the
+//!      challenger gets the rest back (and the watcher's share of the slash, which is larger).
 //!
-//! Without a majority (or without any executor to be found), and for workloads that cannot be
+//!    The majority's executors get their collateral back; an executor that revealed nothing,
+//!    or another output, loses its collateral (to the treasury, through the stake pallet).
+//!
+//! Without a majority (or without enough executors), and for workloads that cannot be
 //! recomputed, the dispute origin decides with [`crate::Call::resolve_dispute`]; then the bond
 //! goes whole to the winner.
 
 use crate::{
-	pallet::{Checks, Config, Error, Event, Pallet, Tallies},
-	BalanceOf, Challenge, CheckOf, Decision, Executor, HoldReason, Stage, StageOf,
+	pallet::{Checks, Config, Duties, Error, Event, Pallet, Tallies},
+	BalanceOf, Challenge, CheckOf, Decision, Executor, ExecutorOf, HoldReason, Stage, StageOf,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -33,12 +47,14 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{One, Saturating, Zero},
 	DispatchError, DispatchResult,
 };
 use tessera_primitives::{
-	jobs::{JobId, Verification},
-	market::{Capabilities, Needs, Outcome, ProviderRegistry, ReputationRecorder, SlashReason},
+	jobs::{sealed_output, JobId, Verification},
+	market::{
+		Capabilities, Collateral, Needs, Outcome, ProviderRegistry, ReputationRecorder, SlashReason,
+	},
 };
 
 /// Opens `challenger`'s challenge of replica `replica` of `job`; returns the block to ask for
@@ -73,67 +89,121 @@ pub fn challenge<T: Config>(
 		challenger: challenger.clone(),
 		bond,
 	});
-
-	let executors =
-		if check.matrix.is_some() { assign_executors::<T>(&check, challenger) } else { Vec::new() };
-	// Fewer executors than configured would let one or two decide alone: the dispute origin
-	// decides instead, and the booked ones are let go.
-	let executors = if executors.len() < T::Executors::get() as usize {
-		release_executors::<T>(&executors);
-		Vec::new()
+	let (stage, verdict_at) = if check.matrix.is_some() {
+		// Drawn from the hashes of the blocks after this one, which nobody knows yet.
+		let at = now.saturating_add(T::RandomnessDelay::get()).saturating_add(One::one());
+		(Stage::Drawing { at }, at)
 	} else {
-		executors
-	};
-	let (stage, verdict_at) = if executors.is_empty() {
 		Pallet::<T>::deposit_event(Event::Disputed { job, replica });
 		(Stage::Disputed, now.saturating_add(T::DisputePoll::get()))
-	} else {
-		let until = now.saturating_add(T::ReexecutionWindow::get());
-		for executor in &executors {
-			Pallet::<T>::deposit_event(Event::ExecutorAssigned {
-				job,
-				replica,
-				provider: executor.provider.clone(),
-				worker: executor.worker.clone(),
-				until,
-			});
-		}
-		let executors = BoundedVec::truncate_from(executors);
-		(Stage::Reexecution { executors, until }, until)
 	};
 	check.stage = stage;
 	Checks::<T>::insert(job, replica, check);
 	Ok(verdict_at)
 }
 
-/// Picks and books up to [`Config::Executors`] providers that fit the job, other than its
-/// provider and the challenger.
-fn assign_executors<T: Config>(
+/// Draws and books the executors of challenged `check` (replica `replica` of `job`) at `now`;
+/// with fewer than [`Config::Executors`], lets them go and sends the receipt to the dispute
+/// origin.
+pub fn draw<T: Config>(
+	job: JobId,
+	replica: u32,
 	check: &CheckOf<T>,
-	challenger: &T::AccountId,
-) -> Vec<Executor<T::AccountId>> {
-	let exclude = [check.provider.clone(), challenger.clone()];
+	now: BlockNumberFor<T>,
+) -> (StageOf<T>, BlockNumberFor<T>) {
+	let seed = executor_seed::<T>(now, job, replica, &check.output);
+	let executors = book_executors::<T>(check, &seed);
+	let wanted = T::Executors::get();
+	if (executors.len() as u32) < wanted {
+		// Fewer executors than configured would let one or two decide alone.
+		let found = executors.len() as u32;
+		release_executors::<T>(&executors, None);
+		Pallet::<T>::deposit_event(Event::ExecutorsShort { job, replica, found });
+		Pallet::<T>::deposit_event(Event::Disputed { job, replica });
+		return (Stage::Disputed, now.saturating_add(T::DisputePoll::get()));
+	}
+	let until = now.saturating_add(T::ReexecutionWindow::get());
+	for executor in &executors {
+		Duties::<T>::insert(&executor.provider, (job, replica), ());
+		Pallet::<T>::deposit_event(Event::ExecutorAssigned {
+			job,
+			replica,
+			provider: executor.provider.clone(),
+			worker: executor.worker.clone(),
+			until,
+		});
+	}
+	let executors = BoundedVec::truncate_from(executors);
+	(Stage::Reexecution { executors, until, revealing: false }, until)
+}
+
+/// The seed of the executor draw at `now`: the randomness of the blocks just before it (all
+/// after the challenge), bound to the receipt and kept apart from its sample draws.
+fn executor_seed<T: Config>(
+	now: BlockNumberFor<T>,
+	job: JobId,
+	replica: u32,
+	output: &H256,
+) -> [u8; 32] {
+	let seed = crate::sampling::draw_seed::<T>(now, job, replica, output);
+	let mut preimage = b"tessera/executors/v1:".to_vec();
+	preimage.extend_from_slice(seed.as_ref());
+	sp_io::hashing::blake2_256(&preimage)
+}
+
+/// Draws up to [`Config::Executors`] providers for `check` by `seed` and books each: a job slot
+/// and its collateral. One that cannot take either is skipped.
+fn book_executors<T: Config>(check: &CheckOf<T>, seed: &[u8; 32]) -> Vec<ExecutorOf<T>> {
+	let challenger = check.challenge.as_ref().map(|c| c.challenger.clone());
+	let mut exclude = alloc::vec![check.provider.clone(), check.client.clone()];
+	exclude.extend(challenger);
+	let collateral = T::ExecutorCollateral::get();
 	let needs = Needs {
 		requirements: check.requirements.clone(),
 		memory_mib: check.matrix.map_or(0, |m| m.workload().memory_mib()),
 		capabilities: Capabilities { matmul_i8: true, ..Default::default() },
 		attested_through: check.deadline,
+		collateral,
 		..Default::default()
 	};
-	T::Registry::cheapest(&needs, check.max_price_per_unit, T::Executors::get(), &exclude)
-		.into_iter()
-		.filter(|candidate| T::Registry::job_assigned(&candidate.provider).is_ok())
-		.map(|candidate| Executor {
-			provider: candidate.provider,
-			worker: candidate.worker,
-			result: None,
-		})
-		.collect()
+	T::Registry::draw(
+		&needs,
+		check.max_price_per_unit,
+		T::Executors::get(),
+		T::ExecutorPool::get(),
+		&exclude,
+		check.submitted_at,
+		seed,
+	)
+	.into_iter()
+	.filter(|candidate| {
+		if T::Registry::job_assigned(&candidate.provider).is_err() {
+			return false;
+		}
+		if T::Collateral::reserve(&candidate.provider, collateral).is_err() {
+			let _ = T::Registry::job_released(&candidate.provider);
+			return false;
+		}
+		true
+	})
+	.map(|candidate| Executor {
+		provider: candidate.provider,
+		worker: candidate.worker,
+		collateral,
+		sealed: None,
+		result: None,
+	})
+	.collect()
 }
 
-/// Frees the job slots of `executors`.
-pub fn release_executors<T: Config>(executors: &[Executor<T::AccountId>]) {
+/// Frees the job slots of `executors` and their duties of `duty`, and gives their collateral
+/// back.
+pub fn release_executors<T: Config>(executors: &[ExecutorOf<T>], duty: Option<(JobId, u32)>) {
 	for executor in executors {
+		T::Collateral::release(&executor.provider, executor.collateral);
+		if let Some(duty) = duty {
+			Duties::<T>::remove(&executor.provider, duty);
+		}
 		if let Err(error) = T::Registry::job_released(&executor.provider) {
 			// The provider deregistered meanwhile: there is no slot left to free.
 			log::debug!(target: crate::LOG_TARGET, "executor slot of {:?}: {error:?}", executor.provider);
@@ -153,11 +223,11 @@ pub fn expire<T: Config>(job: JobId, replica: u32, check: &CheckOf<T>) {
 }
 
 /// The receipt was abandoned (its provider was banned for fraud elsewhere, and the replica
-/// failed): executors still booked are let go, and a challenger, who was right to doubt it,
-/// gets its bond back whole.
+/// failed): executors still booked are let go with their collateral, and a challenger, who was
+/// right to doubt it, gets its bond back whole.
 pub fn abandon<T: Config>(job: JobId, replica: u32, check: &CheckOf<T>) {
 	if let Stage::Reexecution { executors, .. } = &check.stage {
-		release_executors::<T>(executors);
+		release_executors::<T>(executors, Some((job, replica)));
 	}
 	let settled = matches!(check.stage, Stage::Decided(_));
 	if let (Some(challenge), false) = (&check.challenge, settled) {
@@ -188,58 +258,157 @@ fn refund_bond<T: Config>(
 	});
 }
 
-/// Records the output `worker`'s provider computed as an executor of replica `replica` of `job`.
+/// Records the seal `worker`'s provider reported as an executor of replica `replica` of
+/// `job`; the last one opens the reveals.
 pub fn report<T: Config>(
 	worker: &T::AccountId,
 	job: JobId,
 	replica: u32,
-	output: H256,
+	seal: H256,
 ) -> DispatchResult {
 	let mut check = Checks::<T>::get(job, replica).ok_or(Error::<T>::UnknownCheck)?;
-	let Stage::Reexecution { executors, until } = &mut check.stage else {
+	let Stage::Reexecution { executors, until, revealing } = &mut check.stage else {
 		return Err(Error::<T>::NotReexecuting.into());
 	};
-	ensure!(frame_system::Pallet::<T>::block_number() < *until, Error::<T>::ReexecutionClosed);
+	ensure!(!*revealing, Error::<T>::WrongReexecutionPhase);
+	let now = frame_system::Pallet::<T>::block_number();
+	ensure!(now < *until, Error::<T>::ReexecutionClosed);
 	let provider = T::Registry::provider_of_worker(worker).ok_or(Error::<T>::NotExecutor)?;
 	let executor =
 		executors.iter_mut().find(|e| e.provider == provider).ok_or(Error::<T>::NotExecutor)?;
-	ensure!(executor.result.is_none(), Error::<T>::AlreadyReported);
-	executor.result = Some(output);
+	ensure!(executor.sealed.is_none(), Error::<T>::AlreadyReported);
+	executor.sealed = Some(seal);
+	Pallet::<T>::deposit_event(Event::Reexecuted { job, replica, provider, seal });
+	if executors.iter().all(|e| e.sealed.is_some()) {
+		*revealing = true;
+		*until = now.saturating_add(T::RevealWindow::get());
+		Pallet::<T>::deposit_event(Event::ExecutorRevealsOpened { job, replica, until: *until });
+	}
 	Checks::<T>::insert(job, replica, check);
-	Pallet::<T>::deposit_event(Event::Reexecuted { job, replica, provider, output });
 	Ok(())
 }
 
-/// The end of a re-execution: frees the executors' slots, and decides by their majority or
-/// sends the receipt to the dispute origin. Returns the next stage and when to look again.
+/// Records the output `worker`'s provider revealed under its seal as an executor of replica
+/// `replica` of `job`. Returns whether every executor that sealed has now revealed: the
+/// challenge can be settled at once.
+pub fn reveal<T: Config>(
+	worker: &T::AccountId,
+	job: JobId,
+	replica: u32,
+	output: H256,
+	salt: H256,
+) -> Result<bool, DispatchError> {
+	let mut check = Checks::<T>::get(job, replica).ok_or(Error::<T>::UnknownCheck)?;
+	let Stage::Reexecution { executors, until, revealing } = &mut check.stage else {
+		return Err(Error::<T>::NotReexecuting.into());
+	};
+	ensure!(*revealing, Error::<T>::WrongReexecutionPhase);
+	ensure!(frame_system::Pallet::<T>::block_number() <= *until, Error::<T>::RevealClosed);
+	let provider = T::Registry::provider_of_worker(worker).ok_or(Error::<T>::NotExecutor)?;
+	let executor =
+		executors.iter_mut().find(|e| e.provider == provider).ok_or(Error::<T>::NotExecutor)?;
+	let seal = executor.sealed.ok_or(Error::<T>::NotSealed)?;
+	ensure!(executor.result.is_none(), Error::<T>::AlreadyReported);
+	ensure!(
+		sealed_output(job, replica, &provider, &output, &salt) == seal,
+		Error::<T>::SealMismatch
+	);
+	executor.result = Some(output);
+	let last = all_revealed(executors);
+	Checks::<T>::insert(job, replica, check);
+	Pallet::<T>::deposit_event(Event::ExecutorRevealed { job, replica, provider, output });
+	Ok(last)
+}
+
+/// Whether every executor that sealed has revealed.
+fn all_revealed<AccountId, Balance>(executors: &[Executor<AccountId, Balance>]) -> bool {
+	executors.iter().all(|e| e.sealed.is_none() || e.result.is_some())
+}
+
+/// Where a re-execution stands at `now`: waiting for seals until `until`, then for reveals;
+/// settled once every sealed result is revealed or the reveals are over.
+pub fn advance<T: Config>(
+	job: JobId,
+	replica: u32,
+	check: &CheckOf<T>,
+	now: BlockNumberFor<T>,
+) -> (StageOf<T>, BlockNumberFor<T>) {
+	let Stage::Reexecution { executors, until, revealing } = &check.stage else {
+		return (check.stage.clone(), now);
+	};
+	match revealing {
+		false if now < *until => (check.stage.clone(), *until),
+		false if executors.iter().any(|e| e.sealed.is_some()) => {
+			// The window is over with some seals missing: those who sealed may still reveal.
+			let until = now.saturating_add(T::RevealWindow::get());
+			Pallet::<T>::deposit_event(Event::ExecutorRevealsOpened { job, replica, until });
+			let stage = Stage::Reexecution { executors: executors.clone(), until, revealing: true };
+			(stage, until.saturating_add(One::one()))
+		},
+		true if now <= *until && !all_revealed(executors) => {
+			(check.stage.clone(), until.saturating_add(One::one()))
+		},
+		_ => settle_reexecution::<T>(job, replica, check, executors),
+	}
+}
+
+/// The end of a re-execution: frees the executors' slots and duties, gives the majority's
+/// collateral back and takes the others', and decides by the majority or sends the receipt to
+/// the dispute origin. Returns the next stage and when to look again.
 pub fn settle_reexecution<T: Config>(
 	job: JobId,
 	replica: u32,
 	check: &CheckOf<T>,
-	executors: &[Executor<T::AccountId>],
+	executors: &[ExecutorOf<T>],
 ) -> (StageOf<T>, BlockNumberFor<T>) {
 	let now = frame_system::Pallet::<T>::block_number();
-	release_executors::<T>(executors);
 	let majority = executors.iter().filter_map(|e| e.result).find(|candidate| {
 		let votes = executors.iter().filter(|e| e.result == Some(*candidate)).count();
 		votes * 2 > executors.len()
 	});
-	let Some(majority) = majority else {
-		for executor in executors {
-			T::Registry::record(&executor.provider, Outcome::Failed, 0);
+	for executor in executors {
+		Duties::<T>::remove(&executor.provider, (job, replica));
+		if let Err(error) = T::Registry::job_released(&executor.provider) {
+			log::debug!(target: crate::LOG_TARGET, "executor slot of {:?}: {error:?}", executor.provider);
 		}
+		// Without a majority nobody can tell who was right: only silence costs.
+		let faulty = match (executor.result, majority) {
+			(None, _) => Some(SlashReason::MissedDeadline),
+			(Some(result), Some(majority)) if result != majority => Some(SlashReason::Dissent),
+			_ => None,
+		};
+		match faulty {
+			Some(offence) => {
+				let taken = frame_support::storage::with_storage_layer(|| {
+					T::Collateral::slash_collateral(
+						&executor.provider,
+						executor.collateral,
+						offence,
+						None,
+						None,
+					)
+					.map(|_| ())
+				});
+				if taken.is_err() {
+					T::Collateral::release(&executor.provider, executor.collateral);
+				}
+				T::Registry::record(&executor.provider, Outcome::Failed, 0);
+			},
+			None => {
+				T::Collateral::release(&executor.provider, executor.collateral);
+				// Executors are paid from the bond, not by a client: their work moves no
+				// reputation up (value 0), so re-execution cannot be used to farm it.
+				let outcome = if majority.is_some() { Outcome::Completed } else { Outcome::Failed };
+				T::Registry::record(&executor.provider, outcome, 0);
+			},
+		}
+	}
+	let Some(majority) = majority else {
 		Pallet::<T>::deposit_event(Event::Disputed { job, replica });
 		return (Stage::Disputed, now.saturating_add(T::DisputePoll::get()));
 	};
 	let winners: Vec<&T::AccountId> =
 		executors.iter().filter(|e| e.result == Some(majority)).map(|e| &e.provider).collect();
-	for executor in executors {
-		let outcome =
-			if executor.result == Some(majority) { Outcome::Completed } else { Outcome::Failed };
-		// Executors are paid from the bond, not by a client: their work moves no reputation
-		// up (value 0), so re-execution cannot be used to farm it; dissent still costs.
-		T::Registry::record(&executor.provider, outcome, 0);
-	}
 	let upheld = majority == check.output;
 	if let Some(challenge) = &check.challenge {
 		settle_bond::<T>(job, replica, check, challenge, upheld, &winners);

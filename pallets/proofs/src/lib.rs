@@ -24,8 +24,13 @@
 //!   dispute origin ([`quorum`]).
 //! - **Optimistic**: final after [`Config::ChallengeWindow`] blocks unless challenged with
 //!   [`Config::ChallengeBond`]. A challenge of a deterministic workload is re-executed by
-//!   [`Config::Executors`] fresh providers and their majority decides; otherwise the dispute
-//!   origin decides ([`disputes`]). The loser pays.
+//!   [`Config::Executors`] providers drawn at random, from block hashes after the challenge,
+//!   among the [`Config::ExecutorPool`] cheapest that fit the job and registered before its
+//!   receipt (never its provider, client or challenger). Each sets
+//!   [`Config::ExecutorCollateral`] aside, reports a seal of its result and reveals it once all
+//!   have sealed; their majority decides, and an executor that does not reveal, or reveals
+//!   against the majority, loses its collateral. Otherwise the dispute origin decides
+//!   ([`disputes`]). The loser pays.
 //! - **Random audits**: every other `MatMulI8` receipt is spot-checked with
 //!   [`Config::AuditSamples`] samples with probability [`Config::AuditChance`], drawn when its
 //!   policy would otherwise accept it.
@@ -36,7 +41,8 @@
 //!
 //! Each challenger's bond on hold equals the bonds of its open challenges; every sampling stage
 //! has answered bits only for drawn samples;
-//! every re-execution stage holds distinct executors; every replicated check has a tally that
+//! every re-execution stage holds distinct executors, each with its entry in `Duties` (and no
+//! other entry is there), and no result revealed before the reveals or without a seal; every replicated check has a tally that
 //! lists it as sealed, and its stage agrees with the tally (sealed before the reveals open,
 //! revealing in their window, tallied only once revealed); only replicated checks are in the
 //! tally's stages.
@@ -73,7 +79,7 @@ use sp_runtime::Perbill;
 use tessera_commitment::{Opening, Roots};
 use tessera_primitives::{
 	jobs::{JobId, VerdictSink, Verifier},
-	market::{AttestationRegistry, ProviderRegistry, ReputationRecorder},
+	market::{AttestationRegistry, Collateral, ProviderRegistry, ReputationRecorder},
 };
 
 /// Log target of this pallet.
@@ -88,7 +94,11 @@ pub type CheckOf<T> =
 	Check<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 /// A check's stage with this runtime's types.
-pub type StageOf<T> = Stage<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+pub type StageOf<T> =
+	Stage<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+/// A re-executor with this runtime's types.
+pub type ExecutorOf<T> = Executor<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 
 /// A replication tally with this runtime's bound.
 pub type TallyOf<T> = Tally<BlockNumberFor<T>, <T as Config>::MaxReplicas>;
@@ -146,6 +156,9 @@ pub mod pallet {
 		/// reported at once, so that the jobs pallet settles it in the same block.
 		type Verdicts: VerdictSink;
 
+		/// Where re-executors set their collateral aside (the stake pallet).
+		type Collateral: Collateral<Self::AccountId, BalanceOf<Self>>;
+
 		/// Where a registered enclave makes its provider eligible for attested jobs.
 		type Attestations: AttestationRegistry<Self::AccountId, BlockNumberFor<Self>>;
 
@@ -189,7 +202,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type Executors: Get<u32>;
 
-		/// Blocks the executors have to report their result.
+		/// The cheapest fitting providers the executors are drawn from (at least
+		/// [`Config::Executors`], at most [`MAX_EXECUTOR_POOL`]).
+		#[pallet::constant]
+		type ExecutorPool: Get<u32>;
+
+		/// Collateral each executor sets aside from its bond while booked: taken if it does not
+		/// reveal a result, or reveals one against the majority.
+		#[pallet::constant]
+		type ExecutorCollateral: Get<BalanceOf<Self>>;
+
+		/// Blocks the executors have to report the seal of their result.
 		#[pallet::constant]
 		type ReexecutionWindow: Get<BlockNumberFor<Self>>;
 
@@ -201,8 +224,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type ReplicationPoll: Get<BlockNumberFor<Self>>;
 
-		/// Blocks the providers of a replicated job have to reveal their sealed outputs once
-		/// every replica has sealed (or the job's deadline has passed).
+		/// Blocks the providers of a replicated job (and the executors of a challenge) have to
+		/// reveal their sealed outputs once all of them have sealed (or the job's deadline, or
+		/// the re-execution window, has passed).
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
 
@@ -240,6 +264,19 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Checks<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, JobId, Twox64Concat, u32, CheckOf<T>, OptionQuery>;
+
+	/// The re-executions each provider is booked for, `(job, replica)`, so that its worker
+	/// finds its duties in a bounded read.
+	#[pallet::storage]
+	pub type Duties<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		(JobId, u32),
+		(),
+		OptionQuery,
+	>;
 
 	/// The tally of each replicated job's receipts.
 	#[pallet::storage]
@@ -328,8 +365,16 @@ pub mod pallet {
 			worker: T::AccountId,
 			until: BlockNumberFor<T>,
 		},
-		/// An executor reported its output.
-		Reexecuted { job: JobId, replica: u32, provider: T::AccountId, output: H256 },
+		/// Too few providers could be drawn and booked as executors (with a free job slot and
+		/// free stake for the collateral): the dispute origin decides.
+		ExecutorsShort { job: JobId, replica: u32, found: u32 },
+		/// An executor reported the seal of its result.
+		Reexecuted { job: JobId, replica: u32, provider: T::AccountId, seal: H256 },
+		/// Every executor has sealed, or the re-execution window is over: they must reveal
+		/// their results by `until`.
+		ExecutorRevealsOpened { job: JobId, replica: u32, until: BlockNumberFor<T> },
+		/// An executor revealed the result under its seal.
+		ExecutorRevealed { job: JobId, replica: u32, provider: T::AccountId, output: H256 },
 		/// A challenge was settled: `upheld` if the receipt stood. The bond went to the
 		/// executors (`to_executors`), the provider (`to_provider`) and back to the challenger
 		/// (`refunded`).
@@ -396,8 +441,11 @@ pub mod pallet {
 		ReexecutionClosed,
 		/// The signer is not the worker of one of the executors.
 		NotExecutor,
-		/// This executor has already reported.
+		/// This executor has already reported (or revealed).
 		AlreadyReported,
+		/// The executors' reveals are not open yet, or are over: the call that reports seals
+		/// is for the one phase, the reveal for the other.
+		WrongReexecutionPhase,
 		/// No receipt of the job (or of that replica) is waiting for the dispute origin.
 		NotDisputed,
 		/// The receipt is being proven (samples drawn, a challenge open) or was proven wrong:
@@ -461,6 +509,8 @@ pub mod pallet {
 			assert!(!T::DisputePoll::get().is_zero(), "disputes must be looked at");
 			assert!(T::Executors::get() > 0, "a re-execution needs executors");
 			assert!(T::Executors::get() <= MAX_EXECUTORS, "executors above MAX_EXECUTORS");
+			assert!(T::ExecutorPool::get() >= T::Executors::get(), "a pool smaller than a draw");
+			assert!(T::ExecutorPool::get() <= MAX_EXECUTOR_POOL, "pool above MAX_EXECUTOR_POOL");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -512,24 +562,70 @@ pub mod pallet {
 			Ok(frame_support::dispatch::PostDispatchInfo { actual_weight: Some(weight), pays_fee })
 		}
 
-		/// Reports the output commitment an executor computed for a challenged receipt.
+		/// Reports the seal of the output commitment an executor computed for a challenged
+		/// receipt: [`tessera_primitives::jobs::sealed_output`] of the job, the replica, the
+		/// executor's provider account, the output commitment and a secret salt. The last seal
+		/// opens the reveals ([`Call::reveal_reexecution`]).
 		///
-		/// Dispatch origin: signed, by the worker key of one of the executors.
+		/// Dispatch origin: signed, by the worker key of one of the executors. Operational and
+		/// free when taken, as the duty it is.
 		///
 		/// Errors: [`Error::UnknownCheck`], [`Error::NotReexecuting`],
-		/// [`Error::ReexecutionClosed`], [`Error::NotExecutor`], [`Error::AlreadyReported`].
+		/// [`Error::WrongReexecutionPhase`], [`Error::ReexecutionClosed`],
+		/// [`Error::NotExecutor`], [`Error::AlreadyReported`].
 		///
-		/// Events: [`Event::Reexecuted`].
+		/// Events: [`Event::Reexecuted`], and [`Event::ExecutorRevealsOpened`] for the last.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::report_reexecution(T::Executors::get()))]
+		#[pallet::weight((
+			T::WeightInfo::report_reexecution(T::Executors::get()),
+			DispatchClass::Operational,
+		))]
 		pub fn report_reexecution(
 			origin: OriginFor<T>,
 			job: JobId,
 			replica: u32,
-			output: H256,
-		) -> DispatchResult {
+			seal: H256,
+		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			disputes::report::<T>(&worker, job, replica, output)
+			disputes::report::<T>(&worker, job, replica, seal)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Reveals the output commitment and salt under an executor's seal. The last reveal
+		/// settles the challenge in this block: the majority of the executors decides.
+		///
+		/// Dispatch origin: signed, by the worker key of one of the executors. Operational and
+		/// free when taken.
+		///
+		/// Errors: [`Error::UnknownCheck`], [`Error::NotReexecuting`],
+		/// [`Error::WrongReexecutionPhase`], [`Error::RevealClosed`], [`Error::NotExecutor`],
+		/// [`Error::NotSealed`], [`Error::AlreadyReported`], [`Error::SealMismatch`].
+		///
+		/// Events: [`Event::ExecutorRevealed`]; for the last, [`Event::ChallengeSettled`] and
+		/// the jobs pallet's settlement events.
+		#[pallet::call_index(9)]
+		#[pallet::weight((
+			T::WeightInfo::reveal_reexecution(T::Executors::get())
+				.saturating_add(T::Verdicts::verdict_ready_weight()),
+			DispatchClass::Operational,
+		))]
+		pub fn reveal_reexecution(
+			origin: OriginFor<T>,
+			job: JobId,
+			replica: u32,
+			output: H256,
+			salt: H256,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let last = disputes::reveal::<T>(&worker, job, replica, output, salt)?;
+			let mut weight = T::WeightInfo::reveal_reexecution(T::Executors::get());
+			if last {
+				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
+			}
+			Ok(frame_support::dispatch::PostDispatchInfo {
+				actual_weight: Some(weight),
+				pays_fee: Pays::No,
+			})
 		}
 
 		/// Reveals the output commitment and salt under the seal of a replicated receipt
@@ -690,6 +786,22 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+	/// The collateral `who` has set aside as an executor of open re-executions.
+	pub fn executor_collateral(who: &T::AccountId) -> BalanceOf<T> {
+		use sp_runtime::traits::Saturating;
+		let mut total: BalanceOf<T> = sp_runtime::traits::Zero::zero();
+		for ((job, replica), ()) in Duties::<T>::iter_prefix(who) {
+			if let Some(Stage::Reexecution { executors, .. }) =
+				Checks::<T>::get(job, replica).map(|check| check.stage)
+			{
+				for executor in executors.iter().filter(|e| e.provider == *who) {
+					total = total.saturating_add(executor.collateral);
+				}
+			}
+		}
+		total
+	}
+
 	/// The bond held from `who` for its open challenges.
 	pub fn bond_held(who: &T::AccountId) -> BalanceOf<T> {
 		T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), who)
@@ -703,6 +815,7 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 		use sp_runtime::traits::{Saturating, Zero};
 		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut duties = 0u32;
 		for (job, replica, check) in Checks::<T>::iter() {
 			// A decided check's bond has been paid out already.
 			let open_challenge =
@@ -720,14 +833,27 @@ impl<T: Config> Pallet<T> {
 					);
 					ensure!(check.matrix.is_some(), "sampling a workload that has no matrix");
 				},
-				Stage::Reexecution { executors, .. } => {
+				Stage::Reexecution { executors, revealing, .. } => {
 					for (at, executor) in executors.iter().enumerate() {
 						ensure!(
 							executors.iter().skip(at + 1).all(|e| e.provider != executor.provider),
 							"an executor listed twice"
 						);
+						ensure!(
+							Duties::<T>::contains_key(&executor.provider, (job, replica)),
+							"an executor without its duty"
+						);
+						ensure!(
+							executor.result.is_none() || (*revealing && executor.sealed.is_some()),
+							"a result revealed without a seal or before the reveals"
+						);
+						duties = duties.saturating_add(1);
 					}
 				},
+				Stage::Drawing { .. } => ensure!(
+					check.challenge.is_some() && check.matrix.is_some(),
+					"executors drawn for a receipt nobody challenged, or that cannot be recomputed"
+				),
 				_ => {},
 			}
 			let replicated = check.policy == tessera_primitives::jobs::Verification::Replicated;
@@ -761,6 +887,7 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
+		ensure!(Duties::<T>::iter().count() as u32 == duties, "a duty without its re-execution");
 		for (who, bond) in bonds {
 			ensure!(Self::bond_held(&who) == bond, "challenge bonds on hold differ from records");
 		}
@@ -774,10 +901,11 @@ impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pall
 		job: JobId,
 		replica: u32,
 		provider: &T::AccountId,
+		client: &T::AccountId,
 		spec: &tessera_primitives::jobs::JobSpec<BalanceOf<T>, BlockNumberFor<T>>,
 		receipt: &tessera_primitives::jobs::Receipt,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
-		verifier::receipt_submitted::<T>(job, replica, provider, spec, receipt)
+		verifier::receipt_submitted::<T>(job, replica, provider, client, spec, receipt)
 	}
 
 	fn challenge(
@@ -812,7 +940,7 @@ impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pall
 	}
 
 	fn challenge_weight() -> Weight {
-		T::WeightInfo::challenge(T::Executors::get()).saturating_add(T::Registry::cheapest_weight())
+		T::WeightInfo::challenge()
 	}
 
 	fn verdict_weight() -> Weight {

@@ -29,7 +29,8 @@ use std::collections::BTreeMap;
 use tessera_primitives::{
 	jobs::{JobId, JobSpec, Receipt, Verdict, VerdictSink, Verifier},
 	market::{
-		AttestationRegistry, Candidate, Needs, Outcome, ProviderRegistry, ReputationRecorder,
+		AttestationRegistry, Candidate, Collateral, Needs, Outcome, ProviderRegistry,
+		ReputationRecorder, SlashOutcome, SlashReason,
 	},
 };
 
@@ -76,6 +77,8 @@ pub const CHALLENGE_WINDOW: BlockNumber = 10;
 pub const CHALLENGE_BOND: Balance = 100;
 pub const EXECUTORS: u32 = 3;
 pub const REEXECUTION_WINDOW: BlockNumber = 20;
+pub const EXECUTOR_POOL: u32 = 8;
+pub const EXECUTOR_COLLATERAL: Balance = 10;
 pub const EXECUTOR_SHARE_PERCENT: u32 = 50;
 pub const REPLICATION_POLL: BlockNumber = 5;
 pub const REVEAL_WINDOW: BlockNumber = 3;
@@ -145,6 +148,7 @@ impl pallet_proofs::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = MockRegistry;
+	type Collateral = MockCollateral;
 	type Verdicts = MockVerdicts;
 	type Attestations = MockAttestations;
 	type AttestationOrigin = EnsureRoot<AccountId>;
@@ -157,6 +161,8 @@ impl pallet_proofs::Config for Test {
 	type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
 	type ChallengeBond = ConstU128<CHALLENGE_BOND>;
 	type Executors = ConstU32<EXECUTORS>;
+	type ExecutorPool = ConstU32<EXECUTOR_POOL>;
+	type ExecutorCollateral = ConstU128<EXECUTOR_COLLATERAL>;
 	type ReexecutionWindow = ConstU64<REEXECUTION_WINDOW>;
 	type ExecutorShare = ExecutorShare;
 	type ReplicationPoll = ConstU64<REPLICATION_POLL>;
@@ -182,9 +188,22 @@ pub struct MockProvider {
 	pub free_slots: u32,
 	/// Job slots taken (by `job_assigned`, given back by `job_released`).
 	pub busy: u32,
+	/// The block it registered in.
+	pub registered_at: BlockNumber,
+}
+
+/// The arguments of one [`MockRegistry`] draw.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Draw {
+	pub count: u32,
+	pub pool: u32,
+	pub exclude: Vec<AccountId>,
+	pub registered_before: BlockNumber,
+	pub seed: [u8; 32],
 }
 
 thread_local! {
+	static DRAWS: RefCell<Vec<Draw>> = const { RefCell::new(Vec::new()) };
 	static PROVIDERS: RefCell<BTreeMap<AccountId, MockProvider>> =
 		const { RefCell::new(BTreeMap::new()) };
 	static OUTCOMES: RefCell<Vec<(AccountId, Outcome)>> = const { RefCell::new(Vec::new()) };
@@ -199,7 +218,13 @@ impl MockRegistry {
 	pub fn add(provider: AccountId, price: Balance) {
 		Self::insert(
 			provider,
-			MockProvider { worker: worker_of(provider), price, free_slots: SLOTS, busy: 0 },
+			MockProvider {
+				worker: worker_of(provider),
+				price,
+				free_slots: SLOTS,
+				busy: 0,
+				registered_at: 0,
+			},
 		);
 	}
 	pub fn insert(provider: AccountId, entry: MockProvider) {
@@ -225,6 +250,10 @@ impl MockRegistry {
 	pub fn all_busy() -> BTreeMap<AccountId, u32> {
 		PROVIDERS.with(|p| p.borrow().iter().map(|(who, p)| (*who, p.busy)).collect())
 	}
+	/// Every executor draw so far, oldest first.
+	pub fn draws() -> Vec<Draw> {
+		DRAWS.with(|d| d.borrow().clone())
+	}
 	/// Every reputation outcome recorded so far, oldest first.
 	pub fn outcomes() -> Vec<(AccountId, Outcome)> {
 		OUTCOMES.with(|o| o.borrow().clone())
@@ -232,6 +261,8 @@ impl MockRegistry {
 	fn reset() {
 		PROVIDERS.with(|p| p.borrow_mut().clear());
 		OUTCOMES.with(|o| o.borrow_mut().clear());
+		DRAWS.with(|d| d.borrow_mut().clear());
+		MockCollateral::reset();
 		MockVerdicts::reset();
 	}
 }
@@ -260,6 +291,38 @@ impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 	}
 
 	fn cheapest_weight() -> Weight {
+		CHEAPEST_WEIGHT
+	}
+
+	/// The first `count` of the `pool` cheapest that registered before `registered_before`,
+	/// cheapest first (the random order is the registry's, tested there); the arguments are
+	/// logged ([`MockRegistry::draws`]).
+	fn draw(
+		needs: &Needs<Balance, BlockNumber>,
+		max_price_per_unit: Balance,
+		count: u32,
+		pool: u32,
+		exclude: &[AccountId],
+		registered_before: BlockNumber,
+		seed: &[u8; 32],
+	) -> Vec<Candidate<AccountId, Balance>> {
+		DRAWS.with(|d| {
+			d.borrow_mut().push(Draw {
+				count,
+				pool,
+				exclude: exclude.to_vec(),
+				registered_before,
+				seed: *seed,
+			})
+		});
+		let mut drawn = Self::cheapest(needs, max_price_per_unit, pool, exclude);
+		drawn
+			.retain(|c| Self::get(c.provider).is_some_and(|p| p.registered_at < registered_before));
+		drawn.truncate(count as usize);
+		drawn
+	}
+
+	fn draw_weight(_pool: u32) -> Weight {
 		CHEAPEST_WEIGHT
 	}
 
@@ -356,13 +419,92 @@ impl crate::BenchmarkHelper<AccountId> for MockRegistry {
 				let worker = BENCH_WORKER + AccountId::from(i);
 				Self::insert(
 					provider,
-					MockProvider { worker, price: max_price, free_slots: 1, busy: 0 },
+					MockProvider {
+						worker,
+						price: max_price,
+						free_slots: 1,
+						busy: 0,
+						registered_at: 0,
+					},
 				);
 				Balances::set_balance(&provider, STAKE);
 				Balances::set_balance(&worker, STAKE);
 				(provider, worker)
 			})
 			.collect()
+	}
+}
+
+// ---- MockCollateral --------------------------------------------------------------------------
+
+thread_local! {
+	static COMMITTED: RefCell<BTreeMap<AccountId, Balance>> =
+		const { RefCell::new(BTreeMap::new()) };
+	static FREE_STAKE: RefCell<BTreeMap<AccountId, Balance>> =
+		const { RefCell::new(BTreeMap::new()) };
+	static COLLATERAL_SLASHES: RefCell<Vec<(AccountId, Balance, SlashReason)>> =
+		const { RefCell::new(Vec::new()) };
+}
+
+/// The free stake every account has in [`MockCollateral`] unless a test sets another.
+pub const FREE_STAKE_DEFAULT: Balance = 1_000;
+
+/// Stands in for the stake pallet's collateral: what each account set aside, from a free stake
+/// of [`FREE_STAKE_DEFAULT`] (or what [`MockCollateral::set_free_stake`] says), and the
+/// collateral slashes taken. It moves no balances.
+pub struct MockCollateral;
+
+impl MockCollateral {
+	pub fn set_free_stake(who: AccountId, amount: Balance) {
+		FREE_STAKE.with(|f| f.borrow_mut().insert(who, amount));
+	}
+	/// Every collateral slash taken so far: (who, amount, reason), oldest first.
+	pub fn slashes() -> Vec<(AccountId, Balance, SlashReason)> {
+		COLLATERAL_SLASHES.with(|s| s.borrow().clone())
+	}
+	/// What every account has set aside, by account (none listed at zero).
+	pub fn all_committed() -> BTreeMap<AccountId, Balance> {
+		COMMITTED
+			.with(|c| c.borrow().iter().filter(|(_, a)| **a > 0).map(|(w, a)| (*w, *a)).collect())
+	}
+	fn reset() {
+		COMMITTED.with(|c| c.borrow_mut().clear());
+		FREE_STAKE.with(|f| f.borrow_mut().clear());
+		COLLATERAL_SLASHES.with(|s| s.borrow_mut().clear());
+	}
+}
+
+impl Collateral<AccountId, Balance> for MockCollateral {
+	fn reserve(who: &AccountId, amount: Balance) -> DispatchResult {
+		let free = FREE_STAKE.with(|f| f.borrow().get(who).copied().unwrap_or(FREE_STAKE_DEFAULT));
+		let committed = Self::committed(who);
+		if free.saturating_sub(committed) < amount {
+			return Err(DispatchError::Other("free stake below the collateral"));
+		}
+		COMMITTED.with(|c| *c.borrow_mut().entry(*who).or_default() += amount);
+		Ok(())
+	}
+	fn release(who: &AccountId, amount: Balance) {
+		COMMITTED.with(|c| {
+			let mut c = c.borrow_mut();
+			let entry = c.entry(*who).or_default();
+			*entry = entry.saturating_sub(amount);
+		});
+	}
+	fn slash_collateral(
+		who: &AccountId,
+		amount: Balance,
+		reason: SlashReason,
+		_harmed: Option<(&AccountId, Balance)>,
+		_watcher: Option<&AccountId>,
+	) -> Result<SlashOutcome<Balance>, DispatchError> {
+		let taken = amount.min(Self::committed(who));
+		Self::release(who, taken);
+		COLLATERAL_SLASHES.with(|s| s.borrow_mut().push((*who, taken, reason)));
+		Ok(SlashOutcome { slashed: taken, to_client: 0, to_watcher: 0, to_treasury: taken })
+	}
+	fn committed(who: &AccountId) -> Balance {
+		COMMITTED.with(|c| c.borrow().get(who).copied().unwrap_or(0))
 	}
 }
 
@@ -438,7 +580,7 @@ impl MockJobs {
 		receipt: &Receipt,
 	) -> Result<BlockNumber, DispatchError> {
 		let at = <Proofs as Verifier<_, _, _>>::receipt_submitted(
-			job, replica, &provider, spec, receipt,
+			job, replica, &provider, &CLIENT, spec, receipt,
 		)?;
 		let at = Self::not_before_next_block(at);
 		DUE.with(|d| d.borrow_mut().insert((job, replica), at));
@@ -635,6 +777,17 @@ impl ExtBuilder {
 				booked_executor_slots(),
 				"the slots taken differ from the executors of running re-executions"
 			);
+			let committed: BTreeMap<AccountId, Balance> = MockCollateral::all_committed();
+			for (who, amount) in &committed {
+				assert_eq!(Proofs::executor_collateral(who), *amount, "collateral of {who}");
+			}
+			for (who, _) in MockRegistry::all_busy() {
+				assert_eq!(
+					Proofs::executor_collateral(&who),
+					committed.get(&who).copied().unwrap_or(0),
+					"collateral of {who}"
+				);
+			}
 		});
 	}
 }

@@ -17,6 +17,9 @@ pub const MAX_SAMPLES: u32 = 32;
 /// Most providers one re-execution can ask.
 pub const MAX_EXECUTORS: u32 = 16;
 
+/// Most providers the executors of one challenge are drawn from.
+pub const MAX_EXECUTOR_POOL: u32 = 64;
+
 /// Where the matrices of a `MatMulI8` job come from, as the chain checks openings against them.
 #[derive(
 	Clone,
@@ -100,12 +103,17 @@ pub enum Decision<AccountId> {
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-pub struct Executor<AccountId> {
+pub struct Executor<AccountId, Balance> {
 	/// The provider (its job slot is held until the challenge is settled).
 	pub provider: AccountId,
 	/// Its worker key, which submits the result.
 	pub worker: AccountId,
-	/// The output commitment it reported, once it has.
+	/// Set aside from its bond while it is booked ([`crate::Config::ExecutorCollateral`]):
+	/// taken if it does not reveal a result, or reveals one against the majority.
+	pub collateral: Balance,
+	/// The seal of its result ([`tessera_primitives::jobs::sealed_output`]), once reported.
+	pub sealed: Option<H256>,
+	/// The output commitment revealed under the seal, once revealed.
 	pub result: Option<H256>,
 }
 
@@ -113,7 +121,7 @@ pub struct Executor<AccountId> {
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-pub enum Stage<AccountId, BlockNumber> {
+pub enum Stage<AccountId, Balance, BlockNumber> {
 	/// Optimistic and attested receipts: final at `until` unless challenged (then, for a
 	/// deterministic workload, a random audit may still be drawn).
 	Window { until: BlockNumber },
@@ -141,10 +149,15 @@ pub enum Stage<AccountId, BlockNumber> {
 	/// winners, which are all spot-checked. Slashed for dissent only if every winner passes;
 	/// spot-checked itself if one is proven wrong.
 	Outvoted,
-	/// Challenged with a deterministic workload: `executors` recompute it until `until`.
+	/// Challenged with a deterministic workload: the executors are drawn at `at`, from the
+	/// hashes of blocks that did not exist when the challenge was made.
+	Drawing { at: BlockNumber },
+	/// `executors` recompute the job and report a seal of their result until `until`; once all
+	/// have (or `until` passed), `revealing`: they reveal the result under it until `until`.
 	Reexecution {
-		executors: BoundedVec<Executor<AccountId>, ConstU32<MAX_EXECUTORS>>,
+		executors: BoundedVec<Executor<AccountId, Balance>, ConstU32<MAX_EXECUTORS>>,
 		until: BlockNumber,
+		revealing: bool,
 	},
 	/// Waiting for the dispute origin ([`crate::Call::resolve_dispute`]).
 	Disputed,
@@ -170,6 +183,8 @@ pub struct Challenge<AccountId, Balance> {
 pub struct Check<AccountId, Balance, BlockNumber> {
 	/// The provider that ran the replica.
 	pub provider: AccountId,
+	/// The client that posted the job (never one of its re-executors).
+	pub client: AccountId,
 	/// The job's verification policy.
 	pub policy: tessera_primitives::jobs::Verification,
 	/// The output commitment of the receipt.
@@ -185,7 +200,7 @@ pub struct Check<AccountId, Balance, BlockNumber> {
 	/// The block the receipt was submitted in.
 	pub submitted_at: BlockNumber,
 	/// Where the check is.
-	pub stage: Stage<AccountId, BlockNumber>,
+	pub stage: Stage<AccountId, Balance, BlockNumber>,
 	/// The challenge against it, if any.
 	pub challenge: Option<Challenge<AccountId, Balance>>,
 }

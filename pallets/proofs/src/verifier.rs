@@ -5,7 +5,7 @@
 //! | policy | stages |
 //! |---|---|
 //! | SpotCheck | Draw -> Sampling -> Decided |
-//! | Optimistic, Attested | Window -> (audit: Draw -> Sampling ->) Decided; challenged: Window -> Reexecution or Disputed -> Decided |
+//! | Optimistic, Attested | Window -> (audit: Draw -> Sampling ->) Decided; challenged: Window -> Drawing -> Reexecution (seals, then reveals) -> Decided, or -> Disputed -> Decided |
 //! | Replicated | Sealed -> Revealing -> Quorum -> (audit: Draw -> Sampling ->) Decided; a dissent: winners Quorum -> Draw -> Sampling -> Decided, the outvoted Quorum -> Outvoted -> Decided (or -> Draw -> Sampling -> Decided if a winner fails); no majority: Quorum -> Disputed -> Decided |
 
 use crate::{
@@ -19,13 +19,17 @@ use sp_runtime::{
 	traits::{One, Saturating},
 	DispatchError,
 };
-use tessera_primitives::jobs::{JobId, JobSpec, Receipt, Verdict, Verification};
+use tessera_primitives::{
+	jobs::{JobId, JobSpec, Receipt, Verdict, Verification},
+	market::ProviderRegistry,
+};
 
 /// Opens the check of a receipt; returns the block to ask for the verdict at.
 pub fn receipt_submitted<T: Config>(
 	job: JobId,
 	replica: u32,
 	provider: &T::AccountId,
+	client: &T::AccountId,
 	spec: &JobSpec<crate::BalanceOf<T>, BlockNumberFor<T>>,
 	receipt: &Receipt,
 ) -> Result<BlockNumberFor<T>, DispatchError> {
@@ -51,6 +55,7 @@ pub fn receipt_submitted<T: Config>(
 	};
 	let check = Check {
 		provider: provider.clone(),
+		client: client.clone(),
 		policy: spec.verification,
 		output: receipt.output_commitment,
 		matrix,
@@ -167,10 +172,9 @@ fn advance<T: Config>(
 		Stage::Outvoted => {
 			tallied::<T>(job, replica, check, quorum::outvoted::<T>(job, replica), now)
 		},
-		Stage::Reexecution { until, .. } if now < *until => (check.stage.clone(), *until),
-		Stage::Reexecution { executors, .. } => {
-			disputes::settle_reexecution::<T>(job, replica, check, executors)
-		},
+		Stage::Drawing { at } if now < *at => (check.stage.clone(), *at),
+		Stage::Drawing { .. } => disputes::draw::<T>(job, replica, check, now),
+		Stage::Reexecution { .. } => disputes::advance::<T>(job, replica, check, now),
 		Stage::Disputed => {
 			let expiry = check.deadline.saturating_add(T::DisputePeriod::get());
 			if now > expiry {
@@ -251,6 +255,7 @@ pub fn may_accept<T: Config>(job: JobId, replica: u32) -> sp_runtime::DispatchRe
 	let Some(check) = Checks::<T>::get(job, replica) else { return Ok(()) };
 	let under_proof = match check.stage {
 		Stage::Sampling { .. }
+		| Stage::Drawing { .. }
 		| Stage::Reexecution { .. }
 		| Stage::Disputed
 		| Stage::Decided(Decision::Rejected { .. }) => true,
@@ -292,6 +297,10 @@ pub fn verdict_weight<T: Config>() -> Weight {
 	T::WeightInfo::verdict_draw(T::SpotCheckSamples::get().max(T::AuditSamples::get()))
 		.max(T::WeightInfo::verdict_quorum(T::MaxReplicas::get()))
 		.max(T::WeightInfo::verdict_reexecution(T::Executors::get()))
+		.max(
+			T::WeightInfo::verdict_executors(T::Executors::get())
+				.saturating_add(T::Registry::draw_weight(T::ExecutorPool::get())),
+		)
 		.max(T::WeightInfo::verdict_withheld())
 		// A sealed receipt past the job's deadline opens the reveals of every replica.
 		.max(T::WeightInfo::receipt_replicated())

@@ -53,6 +53,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod draw;
 mod invariants;
 pub mod liveness;
 mod market_impls;

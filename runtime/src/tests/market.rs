@@ -98,8 +98,8 @@ pub fn beat(workers: &[AccountId]) {
 
 /// Every market pallet's own `try_state`, and what holds between them:
 /// - each provider's taken job slots are its unfinished replicas plus its executor duties;
-/// - each provider's collateral in the stake pallet is that of its running replicas (the jobs
-///   pallet's `try_state` checks it against the real stake pallet);
+/// - each provider's collateral in the stake pallet is that of its running replicas plus that
+///   of the re-executions it is booked for;
 /// - the holds of each reason add up to the pallet's own total.
 pub fn check_invariants() {
 	Providers::do_try_state().expect("providers' invariants");
@@ -117,6 +117,16 @@ pub fn check_invariants() {
 			})
 			.count() as u32;
 		assert_eq!(info.active_jobs, replicas + duties, "{who:?}: slots differ from duties");
+		let replicas_collateral: Balance = pallet_jobs::Jobs::<Runtime>::iter()
+			.flat_map(|(_, job)| job.replicas.into_iter())
+			.filter(|replica| replica.provider == who)
+			.map(|replica| replica.collateral)
+			.sum();
+		assert_eq!(
+			<Stake as tessera_primitives::market::Collateral<_, _>>::committed(&who),
+			replicas_collateral + Proofs::executor_collateral(&who),
+			"{who:?}: collateral differs from its replicas' and its re-executions'"
+		);
 	}
 	let escrow: Balance = pallet_jobs::Jobs::<Runtime>::iter().map(|(_, job)| job.escrow).sum();
 	assert_eq!(escrow, pallet_jobs::Stats::<Runtime>::get().escrowed, "escrow total");

@@ -89,15 +89,15 @@ fn try_state_catches_escrow_that_drifts_from_the_budget() {
 #[test]
 fn try_state_catches_collateral_that_drifts_from_committed() {
 	ExtBuilder::market().build_and_execute(|| {
-		let drifted = Err("a provider's collateral differs from its running replicas'".into());
+		let drifted = Err("a provider's collateral is less than its running replicas'".into());
 		let id = post(CLIENT, spec());
 		ack(ALICE, id, 0);
 		assert_ok!(Jobs::do_try_state());
-		// More set aside in the stake pallet than the replicas say.
+		// More set aside in the stake pallet than the replicas say is another pallet's (a
+		// re-execution's): the runtime's tests check the total.
 		assert_ok!(MockStake::reserve(&ALICE, 1));
-		assert_eq!(Jobs::do_try_state(), drifted);
-		MockStake::release(&ALICE, 1);
 		assert_ok!(Jobs::do_try_state());
+		MockStake::release(&ALICE, 1);
 		// A replica that says more than is set aside.
 		let set = |collateral: Balance| {
 			crate::pallet::Jobs::<Test>::mutate(id, |j| {
@@ -112,9 +112,6 @@ fn try_state_catches_collateral_that_drifts_from_committed() {
 		submit(ALICE, id, 0, UNITS);
 		assert_ok!(Jobs::accept(signed(CLIENT), id, 0));
 		assert_ok!(Jobs::do_try_state());
-		assert_ok!(MockStake::reserve(&ALICE, 1));
-		assert_eq!(Jobs::do_try_state(), drifted);
-		MockStake::release(&ALICE, 1);
 		// Collateral on a replica that has not been acknowledged.
 		let waiting = post(CLIENT, spec());
 		crate::pallet::Jobs::<Test>::mutate(waiting, |j| {

@@ -320,16 +320,35 @@ fn total(accounts: &[AccountId]) -> Balance {
 	accounts.iter().map(|who| free(*who) + held(*who)).sum()
 }
 
-fn assigned(provider: AccountId, until: BlockNumber) -> Event<Test> {
-	Event::ExecutorAssigned { job: 0, replica: 0, provider, worker: worker_of(provider), until }
+/// The salt executor `provider` seals with.
+fn executor_salt(provider: AccountId) -> H256 {
+	H256::repeat_byte(0x30u8.wrapping_add(provider as u8))
 }
 
-fn reexecuted(provider: AccountId, output: H256) -> Event<Test> {
-	Event::Reexecuted { job: 0, replica: 0, provider, output }
+/// The seal executor `provider` reports for `output` of job 0's replica 0.
+fn executor_seal(provider: AccountId, output: H256) -> H256 {
+	sealed_output(0, 0, &provider, &output, &executor_salt(provider))
 }
 
-fn report_result(provider: AccountId, job: JobId, output: H256) -> sp_runtime::DispatchResult {
-	Proofs::report_reexecution(signed(worker_of(provider)), job, 0, output)
+/// `provider`'s worker reports the seal of `output` for job `job`, replica 0.
+fn seal_result(provider: AccountId, job: JobId, output: H256) -> DispatchResultWithPostInfo {
+	let seal = sealed_output(job, 0, &provider, &output, &executor_salt(provider));
+	Proofs::report_reexecution(signed(worker_of(provider)), job, 0, seal)
+}
+
+/// `provider`'s worker reveals `output` under its seal for job `job`, replica 0.
+fn reveal_result(provider: AccountId, job: JobId, output: H256) -> DispatchResultWithPostInfo {
+	Proofs::reveal_reexecution(signed(worker_of(provider)), job, 0, output, executor_salt(provider))
+}
+
+/// Each of `outputs` seals, then reveals, its `(executor, output)`.
+fn seal_and_reveal(outputs: &[(AccountId, H256)]) {
+	for (provider, output) in outputs {
+		assert_ok!(seal_result(*provider, 0, *output));
+	}
+	for (provider, output) in outputs {
+		assert_ok!(reveal_result(*provider, 0, *output));
+	}
 }
 
 // Attestation keys and reports.
@@ -435,7 +454,13 @@ mod runtime {
 			MockRegistry::remove(BOB);
 			MockRegistry::insert(
 				NOBODY,
-				MockProvider { worker: worker_of(NOBODY), price: 1, free_slots: 0, busy: 0 },
+				MockProvider {
+					worker: worker_of(NOBODY),
+					price: 1,
+					free_slots: 0,
+					busy: 0,
+					registered_at: 0,
+				},
 			);
 			assert_eq!(picked(2, MAX_PRICE, &[]), vec![NOBODY, ALICE]);
 			use tessera_primitives::market::ProviderRegistry;
@@ -1546,13 +1571,13 @@ mod attestation {
 			let receipt = signed_receipt(0, output, job.units(), &enclave_key());
 			submit(0, 0, ALICE, &job.spec(Verification::Attested), &receipt);
 			take_events();
-			let until = START + REEXECUTION_WINDOW;
-			assert_eq!(MockJobs::challenge(0, 0, CLIENT), Ok(until));
-			for provider in [BOB, CHARLIE, DAVE] {
-				assert_ok!(report_result(provider, 0, output));
-			}
-			run_to_block(until);
-			assert_eq!(verdict(0, 0), accepted_at(until));
+			let at = START + RANDOMNESS_DELAY + 1;
+			assert_eq!(MockJobs::challenge(0, 0, CLIENT), Ok(at));
+			run_to_block(at);
+			seal_and_reveal(&[(BOB, output), (CHARLIE, output), (DAVE, output)]);
+			MockJobs::postpone(0, 0, at + 1);
+			run_to_block(at + 1);
+			assert_eq!(verdict(0, 0), accepted_at(at + 1));
 			assert_eq!(free(ALICE), STAKE + CHALLENGE_BOND - EXECUTOR_POT / 3 * 3);
 		});
 	}
@@ -1564,674 +1589,7 @@ mod replication;
 
 // ---- optimistic receipts and challenges ------------------------------------------------------
 
-mod challenges {
-	use super::*;
-
-	/// Alice's optimistic receipt of a seeded 16^3 job as job 0 at [`START`], with her made-up
-	/// output if `cheat`; returns the right output commitment and the receipt's.
-	fn optimistic(cheat: bool) -> (H256, H256) {
-		let job = MatMul::seeded(SMALL, 1);
-		let honest = job.honest().output_commitment();
-		let claimed = if cheat { job.prover(&job.wrong_c()).output_commitment() } else { honest };
-		submit(0, 0, ALICE, &job.spec(Verification::Optimistic), &receipt(claimed, job.units()));
-		(honest, claimed)
-	}
-
-	/// Challenges job 0 as `challenger` at the current block; checks the executors Bob,
-	/// Charlie and Dave were booked. Returns when they must report by.
-	fn challenge_reexecuted(challenger: AccountId) -> BlockNumber {
-		let until = System::block_number() + REEXECUTION_WINDOW;
-		take_events();
-		assert_eq!(MockJobs::challenge(0, 0, challenger), Ok(until));
-		assert_eq!(MockJobs::due(0, 0), Some(until));
-		assert_eq!(
-			take_events(),
-			vec![
-				Event::Challenged { job: 0, replica: 0, challenger, bond: CHALLENGE_BOND },
-				assigned(BOB, until),
-				assigned(CHARLIE, until),
-				assigned(DAVE, until),
-			]
-		);
-		let executor = |provider| Executor { provider, worker: worker_of(provider), result: None };
-		assert_eq!(
-			stage(0, 0),
-			Stage::Reexecution {
-				executors: BoundedVec::try_from(vec![
-					executor(BOB),
-					executor(CHARLIE),
-					executor(DAVE)
-				])
-				.unwrap(),
-				until
-			}
-		);
-		for provider in [BOB, CHARLIE, DAVE] {
-			assert_eq!(MockRegistry::busy(provider), 1);
-		}
-		assert_eq!(MockRegistry::busy(EVE), 0);
-		assert_eq!(held(challenger), CHALLENGE_BOND);
-		until
-	}
-
-	#[test]
-	fn an_unchallenged_optimistic_receipt_is_accepted_after_the_window() {
-		ExtBuilder::default().build_and_execute(|| {
-			let end = START + CHALLENGE_WINDOW;
-			let (_, claimed) = optimistic(false);
-			assert_eq!(MockJobs::due(0, 0), Some(end));
-			assert_eq!(stage(0, 0), Stage::Window { until: end });
-			let check = Checks::<Test>::get(0, 0).unwrap();
-			assert_eq!((check.provider, check.output, check.challenge), (ALICE, claimed, None));
-			run_to_block(end - 1);
-			assert_eq!(verdict(0, 0), None);
-			run_to_block(end);
-			assert_eq!(verdict(0, 0), accepted_at(end));
-			assert!(take_events().is_empty());
-			assert_eq!(free(ALICE), STAKE);
-		});
-	}
-
-	#[test]
-	fn a_challenge_in_the_last_block_of_the_window_is_taken() {
-		ExtBuilder::default().build_and_execute(|| {
-			optimistic(false);
-			run_to_block(START + CHALLENGE_WINDOW - 1);
-			challenge_reexecuted(CLIENT);
-		});
-	}
-
-	#[test]
-	fn a_frivolous_challenge_costs_the_challenger_its_bond() {
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			let (honest, _) = optimistic(false);
-			run_to_block(2);
-			let until = challenge_reexecuted(CLIENT);
-			assert_eq!(free(CLIENT), INITIAL - CHALLENGE_BOND);
-
-			// The receipt is no longer decided at the end of its window: the executors are.
-			run_to_block(3);
-			for provider in [BOB, CHARLIE, DAVE] {
-				assert_ok!(report_result(provider, 0, honest));
-			}
-			assert_eq!(
-				take_events(),
-				vec![
-					reexecuted(BOB, honest),
-					reexecuted(CHARLIE, honest),
-					reexecuted(DAVE, honest)
-				]
-			);
-			run_to_block(until - 1);
-			assert!(MockJobs::asked().is_empty());
-			run_to_block(until);
-
-			// Half the bond split among the three executors (16 each), the rest to Alice.
-			let each = EXECUTOR_POT / 3;
-			let to_provider = CHALLENGE_BOND - 3 * each;
-			assert_eq!(
-				take_events(),
-				vec![Event::ChallengeSettled {
-					job: 0,
-					replica: 0,
-					upheld: true,
-					to_executors: 3 * each,
-					to_provider,
-					refunded: 0,
-				}]
-			);
-			assert_eq!(verdict(0, 0), accepted_at(until));
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL - CHALLENGE_BOND, 0));
-			assert_eq!(free(ALICE), STAKE + to_provider);
-			for provider in [BOB, CHARLIE, DAVE] {
-				assert_eq!(free(provider), STAKE + each);
-				assert_eq!(MockRegistry::busy(provider), 0);
-			}
-			assert_eq!(free(EVE), STAKE);
-			assert_eq!(
-				MockRegistry::outcomes(),
-				vec![
-					(BOB, Outcome::Completed),
-					(CHARLIE, Outcome::Completed),
-					(DAVE, Outcome::Completed)
-				]
-			);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn a_justified_challenge_proves_fraud_and_refunds_the_challenger() {
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			let (honest, claimed) = optimistic(true);
-			assert_ne!(honest, claimed);
-			run_to_block(2);
-			let until = challenge_reexecuted(WATCHER);
-			for provider in [BOB, CHARLIE, DAVE] {
-				assert_ok!(report_result(provider, 0, honest));
-			}
-			take_events();
-			run_to_block(until);
-			let each = EXECUTOR_POT / 3;
-			assert_eq!(
-				take_events(),
-				vec![Event::ChallengeSettled {
-					job: 0,
-					replica: 0,
-					upheld: false,
-					to_executors: 3 * each,
-					to_provider: 0,
-					refunded: CHALLENGE_BOND - 3 * each,
-				}]
-			);
-			assert_eq!(
-				verdict(0, 0),
-				Some((
-					Verdict::Rejected { offence: SlashReason::Fraud, watcher: Some(WATCHER) },
-					until
-				))
-			);
-			assert_eq!((free(WATCHER), held(WATCHER)), (INITIAL - 3 * each, 0));
-			assert_eq!(free(ALICE), STAKE);
-			for provider in [BOB, CHARLIE, DAVE] {
-				assert_eq!(free(provider), STAKE + each);
-				assert_eq!(MockRegistry::busy(provider), 0);
-			}
-			assert_eq!(
-				MockRegistry::outcomes(),
-				vec![
-					(BOB, Outcome::Completed),
-					(CHARLIE, Outcome::Completed),
-					(DAVE, Outcome::Completed)
-				]
-			);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn executors_against_the_majority_or_silent_are_not_paid() {
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			let (honest, _) = optimistic(false);
-			run_to_block(2);
-			let until = challenge_reexecuted(CLIENT);
-			// Bob and Charlie agree with the receipt, Dave reports something else.
-			assert_ok!(report_result(BOB, 0, honest));
-			assert_ok!(report_result(CHARLIE, 0, honest));
-			assert_ok!(report_result(DAVE, 0, out(9)));
-			take_events();
-			run_to_block(until);
-			let each = EXECUTOR_POT / 2;
-			assert_eq!(
-				take_events(),
-				vec![Event::ChallengeSettled {
-					job: 0,
-					replica: 0,
-					upheld: true,
-					to_executors: 2 * each,
-					to_provider: CHALLENGE_BOND - 2 * each,
-					refunded: 0,
-				}]
-			);
-			assert_eq!(verdict(0, 0), accepted_at(until));
-			assert_eq!((free(BOB), free(CHARLIE), free(DAVE)), (STAKE + each, STAKE + each, STAKE));
-			assert_eq!(free(ALICE), STAKE + CHALLENGE_BOND - 2 * each);
-			assert_eq!(
-				MockRegistry::outcomes(),
-				vec![
-					(BOB, Outcome::Completed),
-					(CHARLIE, Outcome::Completed),
-					(DAVE, Outcome::Failed)
-				]
-			);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn executors_without_a_majority_leave_it_to_the_dispute_origin() {
-		// `resolve_dispute` pays the bond out at once; `try_state` must not count it as held
-		// while the decided check waits for the jobs pallet to collect its verdict.
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			let (honest, _) = optimistic(false);
-			run_to_block(2);
-			let until = challenge_reexecuted(CLIENT);
-			// One vote each for two outputs, Dave silent: no strict majority of three.
-			assert_ok!(report_result(BOB, 0, honest));
-			assert_ok!(report_result(CHARLIE, 0, out(9)));
-			take_events();
-			run_to_block(until);
-			assert_eq!(take_events(), vec![Event::Disputed { job: 0, replica: 0 }]);
-			assert_eq!(stage(0, 0), Stage::Disputed);
-			assert_eq!(MockJobs::due(0, 0), Some(until + DISPUTE_POLL));
-			for provider in [BOB, CHARLIE, DAVE] {
-				assert_eq!(MockRegistry::busy(provider), 0);
-			}
-			assert_eq!(
-				MockRegistry::outcomes(),
-				vec![(BOB, Outcome::Failed), (CHARLIE, Outcome::Failed), (DAVE, Outcome::Failed)]
-			);
-			assert_eq!(held(CLIENT), CHALLENGE_BOND);
-
-			// The dispute origin upholds the receipt: the whole bond goes to Alice.
-			run_to_block(until + 1);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(honest)));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::DisputeResolved { job: 0, replica: None, accepted: Some(honest) },
-					Event::ChallengeSettled {
-						job: 0,
-						replica: 0,
-						upheld: true,
-						to_executors: 0,
-						to_provider: CHALLENGE_BOND,
-						refunded: 0,
-					},
-				]
-			);
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL - CHALLENGE_BOND, 0));
-			assert_eq!(free(ALICE), STAKE + CHALLENGE_BOND);
-			run_to_block(until + DISPUTE_POLL);
-			assert_eq!(verdict(0, 0), accepted_at(until + DISPUTE_POLL));
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn a_challenge_nobody_reexecutes_is_left_to_the_dispute_origin() {
-		// The bond is paid out at the resolution (see above).
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			optimistic(true);
-			run_to_block(2);
-			let until = challenge_reexecuted(CLIENT);
-			run_to_block(until);
-			assert_eq!(take_events(), vec![Event::Disputed { job: 0, replica: 0 }]);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, None));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::DisputeResolved { job: 0, replica: None, accepted: None },
-					Event::ChallengeSettled {
-						job: 0,
-						replica: 0,
-						upheld: false,
-						to_executors: 0,
-						to_provider: 0,
-						refunded: CHALLENGE_BOND,
-					},
-				]
-			);
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL, 0));
-			run_to_block(until + DISPUTE_POLL);
-			assert_eq!(
-				verdict(0, 0),
-				Some((
-					Verdict::Rejected { offence: SlashReason::Fraud, watcher: Some(CLIENT) },
-					until + DISPUTE_POLL
-				))
-			);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn a_challenge_of_an_opaque_job_goes_to_the_dispute_origin_at_once() {
-		// The bond is paid out at the resolution (see above).
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
-			run_to_block(2);
-			assert_eq!(MockJobs::challenge(0, 0, CLIENT), Ok(2 + DISPUTE_POLL));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::Challenged {
-						job: 0,
-						replica: 0,
-						challenger: CLIENT,
-						bond: CHALLENGE_BOND
-					},
-					Event::Disputed { job: 0, replica: 0 },
-				]
-			);
-			assert_eq!(stage(0, 0), Stage::Disputed);
-			assert_eq!(MockRegistry::all_busy().values().sum::<u32>(), 0);
-			// Nothing decides it but the dispute origin.
-			run_to_block(2 + DISPUTE_POLL);
-			assert_eq!(MockJobs::due(0, 0), Some(2 + 2 * DISPUTE_POLL));
-
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, None));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::DisputeResolved { job: 0, replica: None, accepted: None },
-					Event::ChallengeSettled {
-						job: 0,
-						replica: 0,
-						upheld: false,
-						to_executors: 0,
-						to_provider: 0,
-						refunded: CHALLENGE_BOND,
-					},
-				]
-			);
-			run_to_block(2 + 2 * DISPUTE_POLL);
-			assert_eq!(
-				verdict(0, 0),
-				Some((
-					Verdict::Rejected { offence: SlashReason::Fraud, watcher: Some(CLIENT) },
-					2 + 2 * DISPUTE_POLL
-				))
-			);
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL, 0));
-			assert_eq!(free(ALICE), STAKE);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn the_dispute_origin_can_uphold_an_opaque_receipt() {
-		// The bond is paid out at the resolution (see above).
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
-			run_to_block(2);
-			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
-			take_events();
-			assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(1))));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::DisputeResolved { job: 0, replica: None, accepted: Some(out(1)) },
-					Event::ChallengeSettled {
-						job: 0,
-						replica: 0,
-						upheld: true,
-						to_executors: 0,
-						to_provider: CHALLENGE_BOND,
-						refunded: 0,
-					},
-				]
-			);
-			run_to_block(2 + DISPUTE_POLL);
-			assert_eq!(verdict(0, 0), accepted_at(2 + DISPUTE_POLL));
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL - CHALLENGE_BOND, 0));
-			assert_eq!(free(ALICE), STAKE + CHALLENGE_BOND);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn too_few_free_executors_leave_it_to_the_dispute_origin() {
-		ExtBuilder::default().build_and_execute(|| {
-			// Two would decide alone with one vote to spare: the dispute origin decides.
-			MockRegistry::set_free_slots(DAVE, 0);
-			optimistic(false);
-			run_to_block(2);
-			assert_eq!(MockJobs::challenge(0, 0, CLIENT), Ok(2 + DISPUTE_POLL));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::Challenged {
-						job: 0,
-						replica: 0,
-						challenger: CLIENT,
-						bond: CHALLENGE_BOND
-					},
-					Event::Disputed { job: 0, replica: 0 },
-				]
-			);
-			assert_eq!(stage(0, 0), Stage::Disputed);
-			// The two that were booked are let go.
-			assert_eq!(MockRegistry::all_busy().values().sum::<u32>(), 0);
-			assert_eq!(held(CLIENT), CHALLENGE_BOND);
-		});
-	}
-
-	/// Attack 3: a challenge nobody decides must not be a free way to hold up an honest
-	/// provider's pay for the dispute period: the receipt stands and the bond goes to the
-	/// provider.
-	#[test]
-	fn a_dispute_nobody_decides_expires_and_the_receipt_stands() {
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
-			run_to_block(2);
-			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
-			let expiry = DEADLINE + DISPUTE_PERIOD;
-			run_to_block(expiry);
-			assert_eq!(stage(0, 0), Stage::Disputed);
-			assert_eq!(MockJobs::due(0, 0), Some(expiry + 1));
-			take_events();
-			run_to_block(expiry + 1);
-			assert_eq!(verdict(0, 0), accepted_at(expiry + 1));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::ChallengeSettled {
-						job: 0,
-						replica: 0,
-						upheld: true,
-						to_executors: 0,
-						to_provider: CHALLENGE_BOND,
-						refunded: 0,
-					},
-					Event::DisputeExpired { job: 0, replica: 0 },
-				]
-			);
-			assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL - CHALLENGE_BOND, 0));
-			assert_eq!(free(ALICE), STAKE + CHALLENGE_BOND);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-
-	#[test]
-	fn disputes_of_replicas_that_may_differ_are_decided_one_at_a_time() {
-		ExtBuilder::default().build_and_execute(|| {
-			// Two replicas of an opaque program rightly report different outputs.
-			let spec = with_replicas(opaque_spec(Verification::Optimistic), 2);
-			submit(0, 0, ALICE, &spec, &receipt(out(1), 100));
-			submit(0, 1, BOB, &spec, &receipt(out(2), 100));
-			run_to_block(2);
-			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
-			assert_ok!(MockJobs::challenge(0, 1, WATCHER));
-			take_events();
-			assert_noop!(
-				Proofs::resolve_dispute(root(), 0, Some(2), Some(out(1))),
-				Error::<Test>::NotDisputed
-			);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(0), Some(out(1))));
-			assert_eq!(stage(0, 0), Stage::Decided(Decision::Accepted));
-			assert_eq!(stage(0, 1), Stage::Disputed);
-			assert_ok!(Proofs::resolve_dispute(root(), 0, Some(1), Some(out(2))));
-			assert_eq!(stage(0, 1), Stage::Decided(Decision::Accepted));
-			assert_eq!(
-				take_events(),
-				vec![
-					Event::DisputeResolved { job: 0, replica: Some(0), accepted: Some(out(1)) },
-					Event::ChallengeSettled {
-						job: 0,
-						replica: 0,
-						upheld: true,
-						to_executors: 0,
-						to_provider: CHALLENGE_BOND,
-						refunded: 0,
-					},
-					Event::DisputeResolved { job: 0, replica: Some(1), accepted: Some(out(2)) },
-					Event::ChallengeSettled {
-						job: 0,
-						replica: 1,
-						upheld: true,
-						to_executors: 0,
-						to_provider: CHALLENGE_BOND,
-						refunded: 0,
-					},
-				]
-			);
-		});
-	}
-
-	#[test]
-	fn a_deterministic_challenge_without_executors_goes_to_the_dispute_origin() {
-		ExtBuilder::default()
-			.providers(vec![(ALICE, ALICE_PRICE), (BOB, BOB_PRICE)])
-			.build_and_execute(|| {
-				MockRegistry::set_free_slots(BOB, 0);
-				optimistic(false);
-				run_to_block(2);
-				assert_eq!(MockJobs::challenge(0, 0, CLIENT), Ok(2 + DISPUTE_POLL));
-				assert_eq!(
-					take_events(),
-					vec![
-						Event::Challenged {
-							job: 0,
-							replica: 0,
-							challenger: CLIENT,
-							bond: CHALLENGE_BOND
-						},
-						Event::Disputed { job: 0, replica: 0 },
-					]
-				);
-				assert_eq!(stage(0, 0), Stage::Disputed);
-				// The client cannot accept it early and so call the challenge off.
-				assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
-				assert_eq!(held(CLIENT), CHALLENGE_BOND);
-			});
-	}
-
-	#[test]
-	fn challenges_that_are_refused() {
-		ExtBuilder::default().build_and_execute(|| {
-			let job = MatMul::seeded(SMALL, 1);
-			let prover = job.honest();
-			submit(0, 0, ALICE, &job.spec(Verification::Optimistic), &job.receipt(&prover));
-			submit(1, 0, ALICE, &job.spec(Verification::SpotCheck), &job.receipt(&prover));
-			submit(2, 0, ALICE, &replicated(3), &receipt(out(1), 100));
-			assert_noop!(MockJobs::challenge(9, 0, CLIENT), Error::<Test>::UnknownCheck);
-			assert_noop!(MockJobs::challenge(0, 1, CLIENT), Error::<Test>::UnknownCheck);
-			// Spot-checked and replicated receipts have their own checks.
-			assert_noop!(MockJobs::challenge(1, 0, CLIENT), Error::<Test>::NotChallengeable);
-			assert_noop!(MockJobs::challenge(2, 0, CLIENT), Error::<Test>::NotChallengeable);
-			assert_noop!(MockJobs::challenge(0, 0, ALICE), Error::<Test>::OwnReceipt);
-			// Less than the bond, and nothing at all.
-			assert_noop!(MockJobs::challenge(0, 0, POOR), Error::<Test>::InsufficientBond);
-			assert_noop!(MockJobs::challenge(0, 0, NOBODY), Error::<Test>::InsufficientBond);
-			assert_ok!(MockJobs::challenge(0, 0, CLIENT));
-			assert_noop!(MockJobs::challenge(0, 0, WATCHER), Error::<Test>::AlreadyChallenged);
-			assert_noop!(MockJobs::challenge(0, 0, CLIENT), Error::<Test>::AlreadyChallenged);
-			assert_eq!(held(CLIENT), CHALLENGE_BOND);
-			assert_eq!(free(POOR), POOR_BALANCE);
-		});
-	}
-
-	#[test]
-	fn a_receipt_being_audited_can_no_longer_be_challenged() {
-		ExtBuilder::default().audit_chance(Perbill::one()).build_and_execute(|| {
-			let job = MatMul::seeded(SMALL, 1);
-			let prover = job.honest();
-			submit(0, 0, ALICE, &job.spec(Verification::Optimistic), &job.receipt(&prover));
-			run_to_block(START + CHALLENGE_WINDOW);
-			assert!(matches!(stage(0, 0), Stage::Sampling { audit: true, .. }));
-			assert_noop!(MockJobs::challenge(0, 0, CLIENT), Error::<Test>::ChallengeClosed);
-			assert_ok!(answer(ALICE, 0, 0, &prover, &all(4)));
-			assert_noop!(MockJobs::challenge(0, 0, CLIENT), Error::<Test>::ChallengeClosed);
-		});
-	}
-
-	#[test]
-	fn a_challenge_after_the_window_is_refused_even_if_the_verdict_is_late() {
-		// The window closes at `until` even when the jobs pallet's hook is behind and asks for
-		// the verdict late.
-		ExtBuilder::default().build_and_execute(|| {
-			optimistic(false);
-			let end = START + CHALLENGE_WINDOW;
-			MockJobs::postpone(0, 0, end + 3);
-			run_to_block(end + 1);
-			assert_noop!(MockJobs::challenge(0, 0, CLIENT), Error::<Test>::ChallengeClosed);
-			run_to_block(end + 3);
-			assert_eq!(verdict(0, 0), accepted_at(end + 3));
-		});
-	}
-
-	#[test]
-	fn reports_that_are_refused() {
-		ExtBuilder::default().build_and_execute(|| {
-			let (honest, _) = optimistic(false);
-			submit(1, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
-			run_to_block(2);
-			assert_noop!(report_result(BOB, 9, honest), Error::<Test>::UnknownCheck);
-			// Not challenged: nothing to re-execute.
-			assert_noop!(report_result(BOB, 0, honest), Error::<Test>::NotReexecuting);
-			let until = challenge_reexecuted(CLIENT);
-			// Challenged but opaque: disputed, not re-executed.
-			assert_ok!(MockJobs::challenge(1, 0, WATCHER));
-			assert_noop!(report_result(BOB, 1, out(1)), Error::<Test>::NotReexecuting);
-			// Not an executor's worker: another provider's, the challenged provider's, an
-			// executor's cold account, nobody.
-			assert_noop!(report_result(EVE, 0, honest), Error::<Test>::NotExecutor);
-			assert_noop!(report_result(ALICE, 0, honest), Error::<Test>::NotExecutor);
-			assert_noop!(
-				Proofs::report_reexecution(signed(BOB), 0, 0, honest),
-				Error::<Test>::NotExecutor
-			);
-			assert_noop!(
-				Proofs::report_reexecution(signed(NOBODY), 0, 0, honest),
-				Error::<Test>::NotExecutor
-			);
-			assert_noop!(
-				Proofs::report_reexecution(RuntimeOrigin::none(), 0, 0, honest),
-				DispatchError::BadOrigin
-			);
-			assert_ok!(report_result(BOB, 0, honest));
-			assert_noop!(report_result(BOB, 0, honest), Error::<Test>::AlreadyReported);
-			assert_noop!(report_result(BOB, 0, out(9)), Error::<Test>::AlreadyReported);
-			// The hook is behind: reports still close at `until`.
-			MockJobs::postpone(0, 0, until + 2);
-			run_to_block(until - 1);
-			assert_ok!(report_result(CHARLIE, 0, honest));
-			run_to_block(until);
-			assert_noop!(report_result(DAVE, 0, honest), Error::<Test>::ReexecutionClosed);
-			run_to_block(until + 2);
-			assert_eq!(verdict(0, 0), accepted_at(until + 2));
-		});
-	}
-
-	#[test]
-	fn a_client_cannot_accept_a_receipt_under_proof() {
-		ExtBuilder::default().build_and_execute(|| {
-			let before = total(&EVERYONE);
-			let (honest, _) = optimistic(false);
-			run_to_block(2);
-			// During a re-execution: accepting would call the challenge off for free.
-			challenge_reexecuted(CLIENT);
-			assert_ok!(report_result(BOB, 0, honest));
-			assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
-			assert_eq!(held(CLIENT), CHALLENGE_BOND);
-			for provider in [BOB, CHARLIE, DAVE] {
-				assert_eq!(MockRegistry::busy(provider), 1);
-			}
-			// A receipt being spot-checked, and one proven wrong, cannot be accepted either.
-			let job = MatMul::seeded(SMALL, 2);
-			let wrong = job.prover(&job.wrong_c());
-			submit(1, 0, ALICE, &job.spec(Verification::SpotCheck), &job.receipt(&wrong));
-			run_to_block(2 + RANDOMNESS_DELAY + 1);
-			assert!(matches!(stage(1, 0), Stage::Sampling { .. }));
-			assert_noop!(MockJobs::accept(1, 0), Error::<Test>::UnderProof);
-			let positions = drawn(1, 0);
-			assert_eq!(positions.len(), 8);
-			assert_ok!(answer(ALICE, 1, 0, &wrong, &all(8)));
-			assert!(matches!(stage(1, 0), Stage::Decided(Decision::Rejected { .. })));
-			assert_noop!(MockJobs::accept(1, 0), Error::<Test>::UnderProof);
-			assert_eq!(total(&EVERYONE), before);
-		});
-	}
-}
+mod challenges;
 
 // ---- the verifier's bookkeeping --------------------------------------------------------------
 
@@ -2306,12 +1664,19 @@ mod bookkeeping {
 			})
 			.is_ok());
 			// An executor listed twice.
-			let executor = Executor { provider: BOB, worker: worker_of(BOB), result: None };
+			let executor = Executor {
+				provider: BOB,
+				worker: worker_of(BOB),
+				collateral: EXECUTOR_COLLATERAL,
+				sealed: None,
+				result: None,
+			};
 			assert!(broken(&|c| {
 				c.stage = Stage::Reexecution {
 					executors: BoundedVec::try_from(vec![executor.clone(), executor.clone()])
 						.unwrap(),
 					until: 10,
+					revealing: false,
 				}
 			})
 			.is_err());
