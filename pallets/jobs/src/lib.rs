@@ -37,7 +37,15 @@
 //!    Outvoted: it loses the replica's collateral (the client receives the client share, the
 //!    watcher who proved it the watcher share) and nothing is paid.
 //!    [`Call::accept`] lets the client accept a receipt at once.
-//! 5. When every replica is over, what is left of the escrow goes back to the client.
+//! 5. When every replica is over, what is left of the escrow goes back to the client, with the
+//!    job's storage deposit.
+//! 6. [`Config::JobRetention`] blocks after it closed, the hook prunes the job's record and its
+//!    [`ClientJobs`] entry ([`pruning`], [`Event::JobPruned`]).
+//!
+//! Posting holds [`Config::JobDeposit`] from the client ([`HoldReason::JobDeposit`]) on top of
+//! the escrow, kept in the record and released in full when the job closes, however it ends; a
+//! client has at most [`Config::MaxOpenJobsPerClient`] open jobs ([`OpenJobs`]), so that one
+//! account cannot fill the queue or the state cheaply.
 //!
 //! Timeouts are kept in [`Timeouts`], by block, so the hook touches only what is due, up to
 //! [`Config::MaxTimeoutsPerBlock`] a block ([`timeouts`]). Providers are found only in
@@ -50,7 +58,9 @@
 //! [`Stats`]' `escrowed`; each provider's collateral set aside in the stake pallet equals the
 //! collateral of its acknowledged, unfinished replicas; every unfinished replica is in its provider's [`ProviderJobs`] and has
 //! exactly its one timeout; every queued job is in the [`Queue`] once; the counters of [`Stats`]
-//! agree with the records.
+//! agree with the records and the pruned jobs; each client's hold for job deposits equals the
+//! deposits of its open jobs, and [`OpenJobs`] counts exactly its open jobs; every closed job is
+//! in [`Prunes`] once, and no open one.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

@@ -1,6 +1,9 @@
 //! `try_state`: the invariants of the registry, checked after every block in tests and by
 //! `try-runtime`.
 
+// Only `do_try_state` is here, compiled with `std` too (see below).
+#![cfg(any(feature = "try-runtime", feature = "std", test))]
+
 use crate::*;
 use frame_support::pallet_prelude::*;
 
