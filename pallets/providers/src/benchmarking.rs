@@ -14,7 +14,7 @@ use frame_support::traits::Hooks;
 use frame_system::RawOrigin;
 use sp_runtime::traits::{Bounded, One, Zero};
 use tessera_primitives::market::{
-	Capabilities, Needs, ProviderRegistry, Region, Requirements, ReputationRecorder, StakeObserver,
+	Capabilities, Needs, ProviderRegistry, Region, ReputationRecorder, Requirements, StakeObserver,
 };
 
 /// Every capability: a provider that runs any job.
