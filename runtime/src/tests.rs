@@ -6,6 +6,7 @@ mod deposits;
 mod market;
 mod market_api;
 mod property;
+mod reexecution;
 mod replication;
 mod spot_checks;
 

@@ -43,8 +43,10 @@ use std::{
 use subxt::{dynamic, utils::AccountId32};
 use subxt_signer::sr25519::Keypair;
 use tessera_commitment::{Dims, Opening, Prover, H256};
-use tessera_primitives::jobs::Receipt;
+use tessera_primitives::jobs::{sealed_output, Receipt};
 use tokio::sync::watch;
+
+mod executor;
 
 /// Blocks after which a transaction that has not taken effect is sent again.
 pub const RESEND_AFTER: u32 = 10;
@@ -553,6 +555,13 @@ async fn on_block(
 			.with_label_values(&[state])
 			.set(counts.get(state).copied().unwrap_or(0));
 	}
+	for (job, replica) in chain::duties(at, &provider).await? {
+		live.insert((job, replica));
+		if let Err(e) = executor::on_duty(worker, chain, at, &provider, job, replica, number).await
+		{
+			tracing::warn!("re-execution of job {job}/{replica}: {e}");
+		}
+	}
 	forget_ended(worker, &live);
 	if number.is_multiple_of(100) {
 		// Also replicas that ended while the worker was down, and declined ones, which never
@@ -1018,7 +1027,7 @@ async fn submit_receipt(
 				},
 			};
 			let output = prover.output_commitment();
-			tessera_primitives::jobs::sealed_output(job, replica, &at.provider.0, &output, &salt)
+			sealed_output(job, replica, &at.provider.0, &output, &salt)
 		},
 		_ => prover.output_commitment(),
 	};

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { logStream, sleep } from './node.mjs';
+import { UNIT } from './market.mjs';
 
 /** Path of the built worker: $TESSERA_WORKER, else the release binary in the shared target dir. */
 export function workerBinary() {
@@ -237,4 +238,27 @@ export async function startWorker(name, { nodeUrl, key, basePath, port, extraArg
     exited,
     exitStatus: () => status,
   };
+}
+
+/**
+ * A provider run by the real worker: `tessera-worker register` and `bond` for `//<name>` (one
+ * RTX 4090 in Europe at `price` TSR per unit, the chain's minimum bond), then `run` with the
+ * worker key `//<name>//worker` (which must hold funds for its fees) on a fresh store under
+ * `basePath`. Logs go to logs/<logName>-register.log, -bond.log and <logName>.log. Resolves the
+ * running worker (see `startWorker`).
+ */
+export async function startProvider(node, name, { logName, price, workerAddress, basePath, freePort }) {
+  const port = await freePort();
+  const registered = await runWorkerCli(`${logName}-register`, [
+    'register', '--node', node.rpcUrl, '--provider-key', `//${name}`, '--worker', workerAddress,
+    '--endpoint', `http://127.0.0.1:${port}`, '--price', price, '--max-jobs', '2', '--region', 'Europe',
+    '--gpu-model', 'NVIDIA GeForce RTX 4090', '--vram-mib', '24576', '--gpus', '1', '--int8-tops', '660',
+    '--fp16-tflops', '165', '--cpu-cores', '16', '--ram-mib', '65536', '--disk-gib', '2000', '--bandwidth-mbps', '1000',
+  ], { timeoutMs: 120_000 });
+  if (registered.code !== 0) throw new Error(`register ${name}:\n${registered.output}`);
+  const minBond = (await node.api.query.stake.parameters()).minBondPerGpu.toBigInt();
+  const whole = ((minBond > 0n ? minBond : 1000n * UNIT) / UNIT).toString();
+  const bonded = await runWorkerCli(`${logName}-bond`, ['bond', '--node', node.rpcUrl, '--provider-key', `//${name}`, '--amount', whole]);
+  if (bonded.code !== 0) throw new Error(`bond ${name}:\n${bonded.output}`);
+  return startWorker(logName, { nodeUrl: node.rpcUrl, key: `//${name}//worker`, basePath, port, extraArgs: ['--threads', '1'] });
 }

@@ -25,7 +25,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startDevNode, sendAndFinalize, freePort } from '../lib/node.mjs';
 import { UNIT, eventsOf, eventLog } from '../lib/market.mjs';
 import { seedMatrices, matmul, buildProver } from '../lib/commitment.mjs';
-import { runWorkerCli, startWorker } from '../lib/worker.mjs';
+import { startProvider } from '../lib/worker.mjs';
 
 const DIMS = { m: 64, n: 64, k: 64 };
 const SEED = '0x' + '5e'.repeat(32);
@@ -40,25 +40,11 @@ const dirs = [];
 
 /** Registers, bonds and starts the worker of provider `name` (`//Name`, worker `//Name//worker`). */
 async function provider(name) {
-  const { api } = node;
   const lower = name.toLowerCase();
-  const port = await freePort();
-  const registered = await runWorkerCli(`replication-${lower}-register`, [
-    'register', '--node', node.rpcUrl, '--provider-key', `//${name}`, '--worker', keys[`${lower}Worker`].address,
-    '--endpoint', `http://127.0.0.1:${port}`, '--price', PRICE, '--max-jobs', '2', '--region', 'Europe',
-    '--gpu-model', 'NVIDIA GeForce RTX 4090', '--vram-mib', '24576', '--gpus', '1', '--int8-tops', '660',
-    '--fp16-tflops', '165', '--cpu-cores', '16', '--ram-mib', '65536', '--disk-gib', '2000', '--bandwidth-mbps', '1000',
-  ], { timeoutMs: 120_000 });
-  assert.equal(registered.code, 0, `register ${name}:\n${registered.output}`);
-  const minBond = (await api.query.stake.parameters()).minBondPerGpu.toBigInt();
-  const bond = minBond > 0n ? minBond : 1000n * UNIT;
-  const whole = (bond / UNIT).toString();
-  const bonded = await runWorkerCli(`replication-${lower}-bond`, ['bond', '--node', node.rpcUrl, '--provider-key', `//${name}`, '--amount', whole]);
-  assert.equal(bonded.code, 0, `bond ${name}:\n${bonded.output}`);
   const basePath = mkdtempSync(join(tmpdir(), `tessera-e2e-replication-${lower}-`));
   dirs.push(basePath);
-  workers.push(await startWorker(`replication-${lower}`, {
-    nodeUrl: node.rpcUrl, key: `//${name}//worker`, basePath, port, extraArgs: ['--threads', '1'],
+  workers.push(await startProvider(node, name, {
+    logName: `replication-${lower}`, price: PRICE, workerAddress: keys[`${lower}Worker`].address, basePath, freePort,
   }));
 }
 

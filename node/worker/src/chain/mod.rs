@@ -190,6 +190,33 @@ impl Chain {
 		self.send(&call).await
 	}
 
+	/// `proofs.reportReexecution`: the seal of an executor's result.
+	pub async fn report_reexecution(
+		&self,
+		job: JobId,
+		replica: u32,
+		seal: tessera_commitment::H256,
+	) -> Result<Sent, Error> {
+		let call = dynamic::tx("Proofs", "report_reexecution", (job, replica, Static(seal)));
+		self.send(&call).await
+	}
+
+	/// `proofs.revealReexecution`: the output commitment and salt under an executor's seal.
+	pub async fn reveal_reexecution(
+		&self,
+		job: JobId,
+		replica: u32,
+		output: tessera_commitment::H256,
+		salt: tessera_commitment::H256,
+	) -> Result<Sent, Error> {
+		let call = dynamic::tx(
+			"Proofs",
+			"reveal_reexecution",
+			(job, replica, Static(output), Static(salt)),
+		);
+		self.send(&call).await
+	}
+
 	/// `providers.heartbeat`.
 	pub async fn heartbeat(&self) -> Result<Sent, Error> {
 		self.send(&dynamic::tx("Providers", "heartbeat", ())).await
@@ -266,6 +293,18 @@ pub async fn job(at: &AtBlock, job: JobId) -> Result<JobView, Error> {
 pub async fn check(at: &AtBlock, job: JobId, replica: u32) -> Result<Option<CheckView>, Error> {
 	let addr = dynamic::storage::<(JobId, u32), CheckView>("Proofs", "Checks");
 	Ok(at.storage().try_fetch(addr, (job, replica)).await?.map(|v| v.decode()).transpose()?)
+}
+
+/// The re-executions `provider` is booked for (`proofs.duties`), at `at`.
+pub async fn duties(at: &AtBlock, provider: &AccountId32) -> Result<Vec<(JobId, u32)>, Error> {
+	let addr = dynamic::storage::<(AccountId32, (JobId, u32)), ()>("Proofs", "Duties");
+	let mut entries = at.storage().iter(addr, (*provider,)).await?;
+	let mut out = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let (_, duty) = entry?.key()?.decode()?;
+		out.push(duty);
+	}
+	Ok(out)
 }
 
 /// The replicas assigned to `provider` that are not over (`jobs.providerJobs`), at `at`.

@@ -105,7 +105,8 @@ pub enum StageView {
 	Revealing { seal: H256, until: u32 },
 	Quorum,
 	Outvoted,
-	Reexecution { executors: Vec<ExecutorView>, until: u32 },
+	Drawing { at: u32 },
+	Reexecution { executors: Vec<ExecutorView>, until: u32, revealing: bool },
 	Disputed,
 	Decided(Value),
 }
@@ -115,6 +116,7 @@ pub enum StageView {
 pub struct ExecutorView {
 	pub provider: AccountId32,
 	pub worker: AccountId32,
+	pub sealed: Option<H256>,
 	pub result: Option<H256>,
 }
 
