@@ -531,6 +531,14 @@ async fn on_block(
 		return Ok(None);
 	};
 	worker.set_health(|h| h.provider = Some(provider.to_string()));
+	if chain::banned(at, &provider).await? {
+		// Nothing it sends can be taken or paid any more: heartbeats, receipts and answers
+		// would only cost the worker key fees.
+		worker.say_once(format!(
+			"provider {provider} was banned for a proven fraud: this worker does nothing more"
+		));
+		return Ok(Some(provider));
+	}
 	let info = chain::provider(at, &provider).await?.ok_or("the provider's record is missing")?;
 	// Each replica, and the heartbeat, on its own: one that cannot be handled (an undecodable
 	// record, a refused transaction) must not hold up the others.

@@ -271,6 +271,13 @@ pub async fn provider_of(at: &AtBlock, worker: &AccountId32) -> Result<Option<Ac
 	Ok(at.storage().try_fetch(addr, (*worker,)).await?.map(|v| v.decode()).transpose()?)
 }
 
+/// Whether `provider` was banned for a proven fraud (`providers.banned`): it is never matched
+/// or paid again.
+pub async fn banned(at: &AtBlock, provider: &AccountId32) -> Result<bool, Error> {
+	let addr = dynamic::storage::<(AccountId32,), u32>("Providers", "Banned");
+	Ok(at.storage().try_fetch(addr, (*provider,)).await?.is_some())
+}
+
 /// A provider's record (`providers.providers`).
 pub async fn provider(at: &AtBlock, provider: &AccountId32) -> Result<Option<ProviderView>, Error> {
 	let addr = dynamic::storage::<(AccountId32,), ProviderView>("Providers", "Providers");
