@@ -1026,14 +1026,7 @@ async fn submit_receipt(
 	let uri = format!("{}/jobs/{job}/{replica}/output", base.trim_end_matches('/'));
 	let output_commitment = match record.spec.verification {
 		VerificationView::Replicated => {
-			let salt = match actions.salt.as_deref().and_then(parse_salt) {
-				Some(salt) => salt,
-				None => {
-					let salt = fresh_salt()?;
-					actions.salt = Some(hex::encode(salt.as_bytes()));
-					salt
-				},
-			};
+			let salt = salt_of(&mut actions)?;
 			let output = prover.output_commitment();
 			sealed_output(job, replica, &at.provider.0, &output, &salt)
 		},
@@ -1085,6 +1078,17 @@ async fn reveal(
 	tracing::info!("job {job}/{replica}: sealed output revealed");
 	track(worker, "reveal", sent);
 	Ok(())
+}
+
+/// The salt of a replica's (or re-execution's) seal: the one in `actions`, or a fresh one put
+/// there (the caller saves `actions` before sending the seal).
+fn salt_of(actions: &mut Actions) -> Result<H256, chain::Error> {
+	if let Some(salt) = actions.salt.as_deref().and_then(parse_salt) {
+		return Ok(salt);
+	}
+	let salt = fresh_salt()?;
+	actions.salt = Some(hex::encode(salt.as_bytes()));
+	Ok(salt)
 }
 
 /// A new secret salt for a seal, from the operating system's random source.

@@ -207,46 +207,46 @@ fn tallied<T: Config>(
 }
 
 /// A deterministic receipt that must pass a spot-check ([`Config::SpotCheckSamples`]
-/// samples) before it is accepted: drawn now if the blocks just before now all came after the
-/// receipt, or at the first block where they do.
+/// samples) before it is accepted.
 fn spot_check<T: Config>(
 	job: JobId,
 	replica: u32,
 	check: &CheckOf<T>,
 	now: BlockNumberFor<T>,
 ) -> (StageOf<T>, BlockNumberFor<T>) {
-	if check.matrix.is_none() {
-		// Unreachable: only deterministic receipts are spot-checked.
-		return (Stage::Decided(Decision::Accepted), now);
-	}
-	let earliest = draw_block::<T>(check.submitted_at);
-	let draw = Stage::Draw { at: now.max(earliest), audit: false };
-	if now < earliest {
-		return (draw, earliest);
-	}
-	let drawn = Check { stage: draw, ..(*check).clone() };
-	advance::<T>(job, replica, &drawn, now)
+	draw_samples::<T>(job, replica, check, now, false)
 }
 
-/// A receipt its policy accepts: a deterministic one may still be drawn for a random audit,
-/// from the blocks just before now if they all came after the receipt, or at the first block
-/// where they do.
+/// A receipt its policy accepts: a deterministic one may still be drawn for a random audit.
 fn accept_or_audit<T: Config>(
 	job: JobId,
 	replica: u32,
 	check: &CheckOf<T>,
 	now: BlockNumberFor<T>,
 ) -> (StageOf<T>, BlockNumberFor<T>) {
+	draw_samples::<T>(job, replica, check, now, true)
+}
+
+/// Draws the samples of a deterministic receipt (an `audit`, or its own spot-check) from the
+/// blocks just before now if they all came after the receipt, or at the first block where they
+/// do. A receipt that cannot be recomputed is accepted.
+fn draw_samples<T: Config>(
+	job: JobId,
+	replica: u32,
+	check: &CheckOf<T>,
+	now: BlockNumberFor<T>,
+	audit: bool,
+) -> (StageOf<T>, BlockNumberFor<T>) {
 	if check.matrix.is_none() {
 		return (Stage::Decided(Decision::Accepted), now);
 	}
 	let earliest = draw_block::<T>(check.submitted_at);
-	let draw = Stage::Draw { at: now.max(earliest), audit: true };
+	let draw = Stage::Draw { at: now.max(earliest), audit };
 	if now < earliest {
 		return (draw, earliest);
 	}
-	let audited = Check { stage: draw, ..(*check).clone() };
-	advance::<T>(job, replica, &audited, now)
+	let drawn = Check { stage: draw, ..(*check).clone() };
+	advance::<T>(job, replica, &drawn, now)
 }
 
 /// Whether the client may accept replica `replica` of `job` early: not while its samples are

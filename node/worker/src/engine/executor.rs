@@ -40,14 +40,7 @@ pub(super) async fn on_duty(
 	let mut actions = worker.store.load_actions(job, replica)?;
 	match (revealing, me.sealed.is_some(), me.result.is_some()) {
 		(false, false, _) if number < until && may_send(actions.receipt_sent_at, number) => {
-			let salt = match actions.salt.as_deref().and_then(parse_salt) {
-				Some(salt) => salt,
-				None => {
-					let salt = fresh_salt()?;
-					actions.salt = Some(hex::encode(salt.as_bytes()));
-					salt
-				},
-			};
+			let salt = salt_of(&mut actions)?;
 			let seal = sealed_output(job, replica, &provider.0, &output, &salt);
 			// Recorded before sending, with the salt, as a receipt is.
 			actions.receipt_sent_at = Some(number);
