@@ -62,14 +62,16 @@ pub trait WeightInfo {
 /// weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Jobs::OpenJobs` (r:1 w:1)
+	/// Proof: `Jobs::OpenJobs` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::NextJobId` (r:1 w:1)
 	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Stats` (r:1 w:1)
-	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:16 w:16)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:8 w:0)
@@ -77,9 +79,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:8 w:8)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:0 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::ClientJobs` (r:0 w:1)
 	/// Proof: `Jobs::ClientJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Timeouts` (r:0 w:8)
@@ -89,41 +91,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 8]`.
 	fn post(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `594 + r * (454 ±0)`
-		//  Estimated: `21870 + r * (2968 ±0)`
-		// Minimum execution time: 174_328_000 picoseconds.
-		Weight::from_parts(131_591_239, 21870)
-			// Standard Error: 144_542
-			.saturating_add(Weight::from_parts(49_770_636, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(13_u64))
+		//  Measured:  `601 + r * (469 ±0)`
+		//  Estimated: `21870 + r * (2984 ±0)`
+		// Minimum execution time: 220_066_000 picoseconds.
+		Weight::from_parts(187_155_062, 21870)
+			// Standard Error: 52_759
+			.saturating_add(Weight::from_parts(44_563_614, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(r.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 2968).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(r.into()))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Queue` (r:1 w:1)
 	/// Proof: `Jobs::Queue` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Stats` (r:1 w:1)
-	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::OpenJobs` (r:1 w:1)
+	/// Proof: `Jobs::OpenJobs` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Prunes` (r:0 w:1)
+	/// Proof: `Jobs::Prunes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Timeouts` (r:0 w:1)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn cancel() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10112`
+		//  Measured:  `11604`
 		//  Estimated: `9679`
-		// Minimum execution time: 141_149_000 picoseconds.
-		Weight::from_parts(157_043_000, 9679)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 172_165_000 picoseconds.
+		Weight::from_parts(196_372_000, 9679)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
@@ -132,19 +138,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn acknowledge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1108`
-		//  Estimated: `8132`
-		// Minimum execution time: 35_653_000 picoseconds.
-		Weight::from_parts(38_207_000, 8132)
+		//  Measured:  `1125`
+		//  Estimated: `8153`
+		// Minimum execution time: 35_703_000 picoseconds.
+		Weight::from_parts(38_337_000, 8153)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:2 w:2)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:2 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -157,82 +163,84 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::ProviderJobs` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn decline() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1966`
+		//  Measured:  `2015`
 		//  Estimated: `27090`
-		// Minimum execution time: 154_229_000 picoseconds.
-		Weight::from_parts(159_456_000, 27090)
+		// Minimum execution time: 152_907_000 picoseconds.
+		Weight::from_parts(159_156_000, 27090)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Timeouts` (r:0 w:2)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Checks` (r:0 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	fn submit_receipt() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `924`
-		//  Estimated: `8132`
-		// Minimum execution time: 32_458_000 picoseconds.
-		Weight::from_parts(35_082_000, 8132)
+		//  Measured:  `941`
+		//  Estimated: `8153`
+		// Minimum execution time: 32_989_000 picoseconds.
+		Weight::from_parts(35_433_000, 8153)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Banned` (r:1 w:0)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Stats` (r:1 w:1)
-	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::OpenJobs` (r:1 w:1)
+	/// Proof: `Jobs::OpenJobs` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Prunes` (r:0 w:1)
+	/// Proof: `Jobs::Prunes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Timeouts` (r:0 w:1)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::ProviderJobs` (r:0 w:1)
 	/// Proof: `Jobs::ProviderJobs` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn accept() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2403`
+		//  Measured:  `2569`
 		//  Estimated: `8799`
-		// Minimum execution time: 188_610_000 picoseconds.
-		Weight::from_parts(195_059_000, 8799)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+		// Minimum execution time: 229_941_000 picoseconds.
+		Weight::from_parts(237_453_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::PriceIndex` (r:8 w:0)
-	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Timeouts` (r:0 w:2)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1692`
-		//  Estimated: `21870`
-		// Minimum execution time: 135_291_000 picoseconds.
-		Weight::from_parts(140_488_000, 21870)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		//  Measured:  `1533`
+		//  Estimated: `8153`
+		// Minimum execution time: 89_953_000 picoseconds.
+		Weight::from_parts(93_979_000, 8153)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Jobs::TimeoutCursor` (r:1 w:1)
@@ -240,9 +248,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Timeouts` (r:65 w:128)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:64 w:64)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:65 w:65)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:65 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -254,22 +262,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `t` is `[0, 64]`.
 	fn on_initialize_timeouts(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2025 + t * (947 ±0)`
-		//  Estimated: `24525 + t * (7142 ±0)`
-		// Minimum execution time: 10_455_000 picoseconds.
-		Weight::from_parts(53_980_256, 24525)
-			// Standard Error: 670_391
-			.saturating_add(Weight::from_parts(153_784_854, 0).saturating_mul(t.into()))
+		//  Measured:  `2041 + t * (980 ±0)`
+		//  Estimated: `24525 + t * (7163 ±0)`
+		// Minimum execution time: 10_305_000 picoseconds.
+		Weight::from_parts(1_499_777, 24525)
+			// Standard Error: 425_412
+			.saturating_add(Weight::from_parts(151_773_550, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(t.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(t.into())))
-			.saturating_add(Weight::from_parts(0, 7142).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(t.into()))
 	}
 	/// Storage: `Jobs::Queue` (r:1 w:1)
 	/// Proof: `Jobs::Queue` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:4 w:4)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:12 w:8)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:4 w:0)
@@ -277,9 +285,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:4 w:4)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Stats` (r:1 w:1)
-	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Timeouts` (r:0 w:8)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::ProviderJobs` (r:0 w:4)
@@ -287,95 +295,111 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[0, 4]`.
 	fn on_initialize_queue(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `148 + q * (1034 ±0)`
-		//  Estimated: `21870 + q * (7142 ±0)`
-		// Minimum execution time: 1_703_000 picoseconds.
-		Weight::from_parts(2_764_147, 21870)
-			// Standard Error: 31_882
-			.saturating_add(Weight::from_parts(119_014_520, 0).saturating_mul(q.into()))
+		//  Measured:  `158 + q * (1077 ±0)`
+		//  Estimated: `21870 + q * (7163 ±0)`
+		// Minimum execution time: 1_702_000 picoseconds.
+		Weight::from_parts(3_215_904, 21870)
+			// Standard Error: 30_241
+			.saturating_add(Weight::from_parts(117_597_563, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(q.into())))
-			.saturating_add(Weight::from_parts(0, 7142).saturating_mul(q.into()))
+			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(q.into()))
 	}
+	/// Storage: `Jobs::PruneCursor` (r:1 w:1)
+	/// Proof: `Jobs::PruneCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Prunes` (r:17 w:16)
+	/// Proof: `Jobs::Prunes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:16 w:16)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Stats` (r:1 w:1)
+	/// Proof: `Jobs::Stats` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::ClientJobs` (r:16 w:16)
+	/// Proof: `Jobs::ClientJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 16]`.
 	fn on_initialize_prune(p: u32, ) -> Weight {
-		Weight::from_parts(3_000_000, 1_500)
-			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(p.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `258 + p * (558 ±0)`
+		//  Estimated: `3493 + p * (7163 ±0)`
+		// Minimum execution time: 11_767_000 picoseconds.
+		Weight::from_parts(18_551_599, 3493)
+			// Standard Error: 14_377
+			.saturating_add(Weight::from_parts(14_525_510, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 3_000).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(p.into()))
 	}
 }
 
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn post(r: u32, ) -> Weight {
-		Weight::from_parts(131_591_239, 21870)
-			.saturating_add(Weight::from_parts(49_770_636, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(13_u64))
+		Weight::from_parts(187_155_062, 21870)
+			.saturating_add(Weight::from_parts(44_563_614, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(r.into())))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 2968).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(r.into()))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(157_043_000, 9679)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(196_372_000, 9679)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn acknowledge() -> Weight {
-		Weight::from_parts(38_207_000, 8132)
+		Weight::from_parts(38_337_000, 8153)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn decline() -> Weight {
-		Weight::from_parts(159_456_000, 27090)
+		Weight::from_parts(159_156_000, 27090)
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn submit_receipt() -> Weight {
-		Weight::from_parts(35_082_000, 8132)
+		Weight::from_parts(35_433_000, 8153)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn accept() -> Weight {
-		Weight::from_parts(195_059_000, 8799)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().writes(13_u64))
+		Weight::from_parts(237_453_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(15_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(140_488_000, 21870)
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
+		Weight::from_parts(93_979_000, 8153)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn on_initialize_timeouts(t: u32, ) -> Weight {
-		Weight::from_parts(53_980_256, 24525)
-			.saturating_add(Weight::from_parts(153_784_854, 0).saturating_mul(t.into()))
+		Weight::from_parts(1_499_777, 24525)
+			.saturating_add(Weight::from_parts(151_773_550, 0).saturating_mul(t.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(t.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(t.into())))
-			.saturating_add(Weight::from_parts(0, 7142).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(t.into()))
 	}
 	fn on_initialize_queue(q: u32, ) -> Weight {
-		Weight::from_parts(2_764_147, 21870)
-			.saturating_add(Weight::from_parts(119_014_520, 0).saturating_mul(q.into()))
+		Weight::from_parts(3_215_904, 21870)
+			.saturating_add(Weight::from_parts(117_597_563, 0).saturating_mul(q.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(q.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(q.into())))
-			.saturating_add(Weight::from_parts(0, 7142).saturating_mul(q.into()))
+			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(q.into()))
 	}
 	fn on_initialize_prune(p: u32, ) -> Weight {
-		Weight::from_parts(3_000_000, 1_500)
-			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(p.into()))
+		Weight::from_parts(18_551_599, 3493)
+			.saturating_add(Weight::from_parts(14_525_510, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 3_000).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(p.into()))
 	}
 }

@@ -70,9 +70,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Providers::Banned` (r:1 w:0)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:1)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -87,15 +91,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `219`
-		//  Estimated: `3958`
-		// Minimum execution time: 42_493_000 picoseconds.
-		Weight::from_parts(45_147_000, 3958)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		//  Measured:  `448`
+		//  Estimated: `3974`
+		// Minimum execution time: 99_949_000 picoseconds.
+		Weight::from_parts(104_215_000, 3974)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -104,15 +108,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	fn update_profile() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `882`
-		//  Estimated: `3958`
-		// Minimum execution time: 40_410_000 picoseconds.
-		Weight::from_parts(42_863_000, 3958)
+		//  Measured:  `898`
+		//  Estimated: `3974`
+		// Minimum execution time: 40_680_000 picoseconds.
+		Weight::from_parts(43_144_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -121,17 +125,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	fn set_price() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `882`
-		//  Estimated: `3958`
-		// Minimum execution time: 39_729_000 picoseconds.
-		Weight::from_parts(41_872_000, 3958)
+		//  Measured:  `898`
+		//  Estimated: `3974`
+		// Minimum execution time: 39_689_000 picoseconds.
+		Weight::from_parts(42_172_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Workers` (r:1 w:2)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -140,15 +144,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	fn set_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `951`
-		//  Estimated: `3958`
-		// Minimum execution time: 38_577_000 picoseconds.
-		Weight::from_parts(40_940_000, 3958)
+		//  Measured:  `967`
+		//  Estimated: `3974`
+		// Minimum execution time: 38_958_000 picoseconds.
+		Weight::from_parts(41_992_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Online` (r:1 w:1)
 	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
@@ -157,17 +161,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn go_offline() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `669`
-		//  Estimated: `3958`
-		// Minimum execution time: 30_706_000 picoseconds.
-		Weight::from_parts(32_959_000, 3958)
+		//  Measured:  `685`
+		//  Estimated: `3974`
+		// Minimum execution time: 30_395_000 picoseconds.
+		Weight::from_parts(33_069_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Banned` (r:1 w:0)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -180,17 +184,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn go_online() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `816`
-		//  Estimated: `3958`
-		// Minimum execution time: 41_331_000 picoseconds.
-		Weight::from_parts(43_645_000, 3958)
+		//  Measured:  `832`
+		//  Estimated: `3974`
+		// Minimum execution time: 41_221_000 picoseconds.
+		Weight::from_parts(43_715_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -199,19 +203,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `951`
-		//  Estimated: `3958`
-		// Minimum execution time: 31_567_000 picoseconds.
-		Weight::from_parts(33_710_000, 3958)
+		//  Measured:  `967`
+		//  Estimated: `3974`
+		// Minimum execution time: 31_657_000 picoseconds.
+		Weight::from_parts(33_821_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Online` (r:1 w:1)
 	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::ProviderCount` (r:1 w:1)
 	/// Proof: `Providers::ProviderCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:0 w:1)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
@@ -220,19 +228,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `669`
-		//  Estimated: `3958`
-		// Minimum execution time: 33_329_000 picoseconds.
-		Weight::from_parts(35_393_000, 3958)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		//  Measured:  `934`
+		//  Estimated: `3974`
+		// Minimum execution time: 75_181_000 picoseconds.
+		Weight::from_parts(78_867_000, 3974)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Providers::LivenessCursor` (r:1 w:1)
 	/// Proof: `Providers::LivenessCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:65 w:64)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:64 w:64)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Online` (r:1 w:1)
 	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:64 w:64)
@@ -242,7 +250,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:128)
@@ -251,12 +259,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 64]`.
 	fn on_initialize(p: u32, _b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `543 + p * (788 ±0)`
-		//  Estimated: `17201 + p * (3164 ±0)`
-		// Minimum execution time: 11_317_000 picoseconds.
-		Weight::from_parts(101_929_744, 17201)
-			// Standard Error: 289_211
-			.saturating_add(Weight::from_parts(98_494_036, 0).saturating_mul(p.into()))
+		//  Measured:  `550 + p * (816 ±0)`
+		//  Estimated: `17201 + p * (3164 ±192)`
+		// Minimum execution time: 11_036_000 picoseconds.
+		Weight::from_parts(141_520_076, 17201)
+			// Standard Error: 244_625
+			.saturating_add(Weight::from_parts(96_599_705, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -273,12 +281,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `24904`
 		//  Estimated: `207180`
-		// Minimum execution time: 1_074_384_000 picoseconds.
-		Weight::from_parts(1_156_766_000, 207180)
+		// Minimum execution time: 1_045_311_000 picoseconds.
+		Weight::from_parts(1_092_702_000, 207180)
 			.saturating_add(T::DbWeight::get().reads(144_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -287,15 +295,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	fn job_assigned() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `882`
-		//  Estimated: `3958`
-		// Minimum execution time: 28_382_000 picoseconds.
-		Weight::from_parts(30_545_000, 3958)
+		//  Measured:  `898`
+		//  Estimated: `3974`
+		// Minimum execution time: 28_272_000 picoseconds.
+		Weight::from_parts(30_225_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -304,15 +312,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	fn job_released() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `849`
-		//  Estimated: `3958`
-		// Minimum execution time: 30_966_000 picoseconds.
-		Weight::from_parts(33_209_000, 3958)
+		//  Measured:  `865`
+		//  Estimated: `3974`
+		// Minimum execution time: 30_756_000 picoseconds.
+		Weight::from_parts(32_608_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -321,15 +329,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	fn record_outcome() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `882`
-		//  Estimated: `3958`
-		// Minimum execution time: 29_123_000 picoseconds.
-		Weight::from_parts(31_167_000, 3958)
+		//  Measured:  `898`
+		//  Estimated: `3974`
+		// Minimum execution time: 29_223_000 picoseconds.
+		Weight::from_parts(31_347_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -340,15 +348,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn stake_changed() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `816`
-		//  Estimated: `3958`
-		// Minimum execution time: 30_695_000 picoseconds.
-		Weight::from_parts(32_619_000, 3958)
+		//  Measured:  `832`
+		//  Estimated: `3974`
+		// Minimum execution time: 30_726_000 picoseconds.
+		Weight::from_parts(32_458_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Online` (r:1 w:1)
 	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Banned` (r:0 w:1)
@@ -359,10 +367,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn fraud_proven() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `669`
-		//  Estimated: `3958`
-		// Minimum execution time: 30_826_000 picoseconds.
-		Weight::from_parts(33_390_000, 3958)
+		//  Measured:  `685`
+		//  Estimated: `3974`
+		// Minimum execution time: 30_716_000 picoseconds.
+		Weight::from_parts(32_769_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -371,48 +379,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(45_147_000, 3958)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		Weight::from_parts(104_215_000, 3974)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn update_profile() -> Weight {
-		Weight::from_parts(42_863_000, 3958)
+		Weight::from_parts(43_144_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_price() -> Weight {
-		Weight::from_parts(41_872_000, 3958)
+		Weight::from_parts(42_172_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_worker() -> Weight {
-		Weight::from_parts(40_940_000, 3958)
+		Weight::from_parts(41_992_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn go_offline() -> Weight {
-		Weight::from_parts(32_959_000, 3958)
+		Weight::from_parts(33_069_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn go_online() -> Weight {
-		Weight::from_parts(43_645_000, 3958)
+		Weight::from_parts(43_715_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(33_710_000, 3958)
+		Weight::from_parts(33_821_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn deregister() -> Weight {
-		Weight::from_parts(35_393_000, 3958)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		Weight::from_parts(78_867_000, 3974)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn on_initialize(p: u32, _b: u32, ) -> Weight {
-		Weight::from_parts(101_929_744, 17201)
-			.saturating_add(Weight::from_parts(98_494_036, 0).saturating_mul(p.into()))
+		Weight::from_parts(141_520_076, 17201)
+			.saturating_add(Weight::from_parts(96_599_705, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -420,31 +428,31 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3164).saturating_mul(p.into()))
 	}
 	fn cheapest() -> Weight {
-		Weight::from_parts(1_156_766_000, 207180)
+		Weight::from_parts(1_092_702_000, 207180)
 			.saturating_add(ParityDbWeight::get().reads(144_u64))
 	}
 	fn job_assigned() -> Weight {
-		Weight::from_parts(30_545_000, 3958)
+		Weight::from_parts(30_225_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn job_released() -> Weight {
-		Weight::from_parts(33_209_000, 3958)
+		Weight::from_parts(32_608_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn record_outcome() -> Weight {
-		Weight::from_parts(31_167_000, 3958)
+		Weight::from_parts(31_347_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn stake_changed() -> Weight {
-		Weight::from_parts(32_619_000, 3958)
+		Weight::from_parts(32_458_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn fraud_proven() -> Weight {
-		Weight::from_parts(33_390_000, 3958)
+		Weight::from_parts(32_769_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
