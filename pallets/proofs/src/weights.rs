@@ -49,6 +49,7 @@ pub trait WeightInfo {
 	fn respond_committed(s: u32, k: u32, ) -> Weight;
 	fn respond_seeded(s: u32, k: u32, ) -> Weight;
 	fn report_reexecution(e: u32, ) -> Weight;
+	fn reveal_reexecution(e: u32, ) -> Weight;
 	fn resolve_dispute(r: u32, ) -> Weight;
 	fn add_authority() -> Weight;
 	fn remove_authority() -> Weight;
@@ -59,7 +60,6 @@ pub trait WeightInfo {
 	fn receipt_replicated() -> Weight;
 	fn reveal() -> Weight;
 	fn challenge() -> Weight;
-	fn reveal_reexecution(e: u32, ) -> Weight;
 	fn verdict_executors(e: u32, ) -> Weight;
 	fn verdict_draw(s: u32, ) -> Weight;
 	fn verdict_quorum(r: u32, ) -> Weight;
@@ -72,80 +72,98 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1 w:0)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 8]`.
 	/// The range of component `k` is `[1, 1048576]`.
 	fn respond_committed(s: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `530 + s * (8 ±0)`
-		//  Estimated: `8132`
-		// Minimum execution time: 351_672_000 picoseconds.
-		Weight::from_parts(355_468_000, 8132)
-			// Standard Error: 762_134
-			.saturating_add(Weight::from_parts(15_524_369, 0).saturating_mul(s.into()))
-			// Standard Error: 5
-			.saturating_add(Weight::from_parts(3_395, 0).saturating_mul(k.into()))
+		//  Measured:  `562 + s * (8 ±0)`
+		//  Estimated: `8153`
+		// Minimum execution time: 359_924_000 picoseconds.
+		Weight::from_parts(361_026_000, 8153)
+			// Standard Error: 1_103_574
+			.saturating_add(Weight::from_parts(19_516_273, 0).saturating_mul(s.into()))
+			// Standard Error: 8
+			.saturating_add(Weight::from_parts(3_375, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1 w:0)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4667), added: 7142, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 8]`.
 	/// The range of component `k` is `[1, 1048576]`.
 	fn respond_seeded(s: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `530 + s * (8 ±0)`
-		//  Estimated: `8132`
-		// Minimum execution time: 184_524_000 picoseconds.
-		Weight::from_parts(26_517_907, 8132)
-			// Standard Error: 97_300
-			.saturating_add(Weight::from_parts(19_995_523, 0).saturating_mul(s.into()))
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(926, 0).saturating_mul(k.into()))
+		//  Measured:  `562 + s * (8 ±0)`
+		//  Estimated: `8153`
+		// Minimum execution time: 183_973_000 picoseconds.
+		Weight::from_parts(15_395_027, 8153)
+			// Standard Error: 261_178
+			.saturating_add(Weight::from_parts(21_145_898, 0).saturating_mul(s.into()))
+			// Standard Error: 1
+			.saturating_add(Weight::from_parts(963, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 3]`.
 	fn report_reexecution(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `571 + e * (99 ±0)`
-		//  Estimated: `5258`
-		// Minimum execution time: 24_096_000 picoseconds.
-		Weight::from_parts(25_382_866, 5258)
-			// Standard Error: 10_946
-			.saturating_add(Weight::from_parts(676_953, 0).saturating_mul(e.into()))
+		//  Measured:  `572 + e * (148 ±0)`
+		//  Estimated: `6075`
+		// Minimum execution time: 26_729_000 picoseconds.
+		Weight::from_parts(27_456_889, 6075)
+			// Standard Error: 14_620
+			.saturating_add(Weight::from_parts(1_139_095, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `Proofs::Checks` (r:1 w:1)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Workers` (r:1 w:0)
+	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:1 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[1, 3]`.
+	fn reveal_reexecution(e: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `578 + e * (180 ±0)`
+		//  Estimated: `8153`
+		// Minimum execution time: 28_442_000 picoseconds.
+		Weight::from_parts(29_721_382, 8153)
+			// Standard Error: 18_587
+			.saturating_add(Weight::from_parts(1_318_262, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 	/// Storage: `Proofs::Checks` (r:9 w:8)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:8 w:8)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:16 w:16)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Tallies` (r:1 w:1)
-	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(342), added: 2817, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(421), added: 2896, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 8]`.
 	fn resolve_dispute(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `171 + r * (510 ±0)`
-		//  Estimated: `5258 + r * (5206 ±0)`
-		// Minimum execution time: 75_141_000 picoseconds.
-		Weight::from_parts(18_432_485, 5258)
-			// Standard Error: 26_357
-			.saturating_add(Weight::from_parts(61_442_222, 0).saturating_mul(r.into()))
+		//  Measured:  `171 + r * (542 ±0)`
+		//  Estimated: `6075 + r * (5206 ±0)`
+		// Minimum execution time: 75_672_000 picoseconds.
+		Weight::from_parts(17_831_322, 6075)
+			// Standard Error: 29_106
+			.saturating_add(Weight::from_parts(61_965_368, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -158,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `525`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_594_000 picoseconds.
-		Weight::from_parts(10_576_000, 1998)
+		// Minimum execution time: 9_774_000 picoseconds.
+		Weight::from_parts(10_666_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -169,8 +187,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `557`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_384_000 picoseconds.
-		Weight::from_parts(10_285_000, 1998)
+		// Minimum execution time: 9_504_000 picoseconds.
+		Weight::from_parts(10_435_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -180,8 +198,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2072`
 		//  Estimated: `3535`
-		// Minimum execution time: 21_452_000 picoseconds.
-		Weight::from_parts(22_884_000, 3535)
+		// Minimum execution time: 21_642_000 picoseconds.
+		Weight::from_parts(23_314_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -191,8 +209,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2105`
 		//  Estimated: `3535`
-		// Minimum execution time: 20_901_000 picoseconds.
-		Weight::from_parts(22_253_000, 3535)
+		// Minimum execution time: 21_142_000 picoseconds.
+		Weight::from_parts(22_844_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -201,7 +219,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Proofs::Measurements` (r:1 w:0)
 	/// Proof: `Proofs::Measurements` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
@@ -212,10 +230,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Proofs::Enclaves` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
 	fn register_enclave() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3225`
-		//  Estimated: `3958`
-		// Minimum execution time: 95_181_000 picoseconds.
-		Weight::from_parts(104_144_000, 3958)
+		//  Measured:  `3241`
+		//  Estimated: `3974`
+		// Minimum execution time: 97_474_000 picoseconds.
+		Weight::from_parts(105_546_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -224,139 +242,159 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Proofs::Measurements` (r:1 w:0)
 	/// Proof: `Proofs::Measurements` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Checks` (r:0 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	fn receipt_attested() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2246`
 		//  Estimated: `3581`
-		// Minimum execution time: 55_712_000 picoseconds.
-		Weight::from_parts(58_937_000, 3581)
+		// Minimum execution time: 59_108_000 picoseconds.
+		Weight::from_parts(62_783_000, 3581)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Proofs::Tallies` (r:1 w:1)
-	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(342), added: 2817, mode: `MaxEncodedLen`)
-	/// Storage: `Proofs::Checks` (r:0 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(421), added: 2896, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Checks` (r:9 w:8)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	fn receipt_replicated() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `340`
-		//  Estimated: `3807`
-		// Minimum execution time: 10_465_000 picoseconds.
-		Weight::from_parts(11_247_000, 3807)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		//  Measured:  `1547`
+		//  Estimated: `46755`
+		// Minimum execution time: 73_409_000 picoseconds.
+		Weight::from_parts(77_956_000, 46755)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
-	// Regenerated by ./scripts/bench.sh pallet_proofs.
+	/// Storage: `Proofs::Checks` (r:1 w:1)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Providers` (r:1 w:0)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Tallies` (r:1 w:1)
+	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(421), added: 2896, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
-		Weight::from_parts(40_000_000, 8000)
+		// Proof Size summary in bytes:
+		//  Measured:  `1020`
+		//  Estimated: `6075`
+		// Minimum execution time: 29_894_000 picoseconds.
+		Weight::from_parts(32_348_000, 6075)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	fn challenge() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `459`
+		//  Estimated: `6075`
+		// Minimum execution time: 66_068_000 picoseconds.
+		Weight::from_parts(69_333_000, 6075)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Proofs::Checks` (r:1 w:1)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:12 w:6)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
-	/// Storage: `Stake::Ledgers` (r:3 w:0)
+	/// Storage: `Stake::Ledgers` (r:3 w:3)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:3 w:3)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Duties` (r:0 w:3)
+	/// Proof: `Proofs::Duties` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 3]`.
-	// Regenerated by ./scripts/bench.sh pallet_proofs.
-	fn challenge() -> Weight {
-		Weight::from_parts(60_000_000, 6000)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-	}
-	fn reveal_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(40_000_000, 8000)
-			.saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
 	fn verdict_executors(e: u32, ) -> Weight {
-		Weight::from_parts(60_000_000, 8000)
-			.saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
+		// Proof Size summary in bytes:
+		//  Measured:  `1014 + e * (427 ±0)`
+		//  Estimated: `24480 + e * (2984 ±0)`
+		// Minimum execution time: 151_876_000 picoseconds.
+		Weight::from_parts(97_972_260, 24480)
+			// Standard Error: 256_042
+			.saturating_add(Weight::from_parts(62_878_323, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 8]`.
 	fn verdict_draw(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `350`
-		//  Estimated: `5258`
-		// Minimum execution time: 20_701_000 picoseconds.
-		Weight::from_parts(21_595_134, 5258)
-			// Standard Error: 1_038
-			.saturating_add(Weight::from_parts(508_183, 0).saturating_mul(s.into()))
+		//  Measured:  `382`
+		//  Estimated: `6075`
+		// Minimum execution time: 20_711_000 picoseconds.
+		Weight::from_parts(21_665_530, 6075)
+			// Standard Error: 1_286
+			.saturating_add(Weight::from_parts(515_893, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:2 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Tallies` (r:1 w:1)
-	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(342), added: 2817, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(421), added: 2896, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 8]`.
 	fn verdict_quorum(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `264 + r * (36 ±0)`
-		//  Estimated: `9526`
-		// Minimum execution time: 28_011_000 picoseconds.
-		Weight::from_parts(29_459_860, 9526)
-			// Standard Error: 1_421
-			.saturating_add(Weight::from_parts(240_219, 0).saturating_mul(r.into()))
+		//  Measured:  `303 + r * (40 ±0)`
+		//  Estimated: `11160`
+		// Minimum execution time: 31_737_000 picoseconds.
+		Weight::from_parts(33_103_943, 11160)
+			// Standard Error: 1_185
+			.saturating_add(Weight::from_parts(418_407, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:3 w:3)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
-	/// Storage: `Stake::Ledgers` (r:3 w:0)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Ledgers` (r:3 w:3)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:5 w:5)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:6)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Duties` (r:0 w:3)
+	/// Proof: `Proofs::Duties` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 3]`.
 	fn verdict_reexecution(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1120 + e * (492 ±0)`
-		//  Estimated: `6196 + e * (2968 ±0)`
-		// Minimum execution time: 147_770_000 picoseconds.
-		Weight::from_parts(77_739_178, 6196)
-			// Standard Error: 40_798
-			.saturating_add(Weight::from_parts(75_181_221, 0).saturating_mul(e.into()))
+		//  Measured:  `1186 + e * (557 ±0)`
+		//  Estimated: `6196 + e * (2984 ±0)`
+		// Minimum execution time: 157_564_000 picoseconds.
+		Weight::from_parts(79_243_060, 6196)
+			// Standard Error: 79_968
+			.saturating_add(Weight::from_parts(84_908_401, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 2968).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
-	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(1793), added: 4268, mode: `MaxEncodedLen`)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	fn verdict_withheld() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `327`
-		//  Estimated: `5258`
-		// Minimum execution time: 14_041_000 picoseconds.
-		Weight::from_parts(15_113_000, 5258)
+		//  Measured:  `359`
+		//  Estimated: `6075`
+		// Minimum execution time: 13_800_000 picoseconds.
+		Weight::from_parts(14_782_000, 6075)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -365,28 +403,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn respond_committed(s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(355_468_000, 8132)
-			.saturating_add(Weight::from_parts(15_524_369, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(3_395, 0).saturating_mul(k.into()))
+		Weight::from_parts(361_026_000, 8153)
+			.saturating_add(Weight::from_parts(19_516_273, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(3_375, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn respond_seeded(s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(26_517_907, 8132)
-			.saturating_add(Weight::from_parts(19_995_523, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(926, 0).saturating_mul(k.into()))
+		Weight::from_parts(15_395_027, 8153)
+			.saturating_add(Weight::from_parts(21_145_898, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(963, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn report_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(25_382_866, 5258)
-			.saturating_add(Weight::from_parts(676_953, 0).saturating_mul(e.into()))
+		Weight::from_parts(27_456_889, 6075)
+			.saturating_add(Weight::from_parts(1_139_095, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
+	fn reveal_reexecution(e: u32, ) -> Weight {
+		Weight::from_parts(29_721_382, 8153)
+			.saturating_add(Weight::from_parts(1_318_262, 0).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
 	fn resolve_dispute(r: u32, ) -> Weight {
-		Weight::from_parts(18_432_485, 5258)
-			.saturating_add(Weight::from_parts(61_442_222, 0).saturating_mul(r.into()))
+		Weight::from_parts(17_831_322, 6075)
+			.saturating_add(Weight::from_parts(61_965_368, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -394,89 +438,82 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(r.into()))
 	}
 	fn add_authority() -> Weight {
-		Weight::from_parts(10_576_000, 1998)
+		Weight::from_parts(10_666_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_authority() -> Weight {
-		Weight::from_parts(10_285_000, 1998)
+		Weight::from_parts(10_435_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn allow_measurement() -> Weight {
-		Weight::from_parts(22_884_000, 3535)
+		Weight::from_parts(23_314_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn revoke_measurement() -> Weight {
-		Weight::from_parts(22_253_000, 3535)
+		Weight::from_parts(22_844_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register_enclave() -> Weight {
-		Weight::from_parts(104_144_000, 3958)
+		Weight::from_parts(105_546_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn receipt_attested() -> Weight {
-		Weight::from_parts(58_937_000, 3581)
+		Weight::from_parts(62_783_000, 3581)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn receipt_replicated() -> Weight {
-		Weight::from_parts(11_247_000, 3807)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+		Weight::from_parts(77_956_000, 46755)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
-	// Regenerated by ./scripts/bench.sh pallet_proofs.
 	fn reveal() -> Weight {
-		Weight::from_parts(40_000_000, 8000)
+		Weight::from_parts(32_348_000, 6075)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
-	// Regenerated by ./scripts/bench.sh pallet_proofs.
 	fn challenge() -> Weight {
-		Weight::from_parts(60_000_000, 6000)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(69_333_000, 6075)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	fn reveal_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(40_000_000, 8000)
-			.saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(e.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
 	fn verdict_executors(e: u32, ) -> Weight {
-		Weight::from_parts(60_000_000, 8000)
-			.saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(e.into()))
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(e.into())))
+		Weight::from_parts(97_972_260, 24480)
+			.saturating_add(Weight::from_parts(62_878_323, 0).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn verdict_draw(s: u32, ) -> Weight {
-		Weight::from_parts(21_595_134, 5258)
-			.saturating_add(Weight::from_parts(508_183, 0).saturating_mul(s.into()))
+		Weight::from_parts(21_665_530, 6075)
+			.saturating_add(Weight::from_parts(515_893, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn verdict_quorum(r: u32, ) -> Weight {
-		Weight::from_parts(29_459_860, 9526)
-			.saturating_add(Weight::from_parts(240_219, 0).saturating_mul(r.into()))
+		Weight::from_parts(33_103_943, 11160)
+			.saturating_add(Weight::from_parts(418_407, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn verdict_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(77_739_178, 6196)
-			.saturating_add(Weight::from_parts(75_181_221, 0).saturating_mul(e.into()))
+		Weight::from_parts(79_243_060, 6196)
+			.saturating_add(Weight::from_parts(84_908_401, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 2968).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn verdict_withheld() -> Weight {
-		Weight::from_parts(15_113_000, 5258)
+		Weight::from_parts(14_782_000, 6075)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
