@@ -337,3 +337,48 @@ fn fraud_fails_every_other_open_job_of_the_cheater_at_once() {
 		assert_eq!(outcomes.active_jobs, 0);
 	});
 }
+
+/// Attack 8: a provider that posts tiny jobs to itself gets no reputation for them (each pays
+/// less than `MinReputationValue`, 0.001 TSR), pays the protocol fee on every one, and cannot hide its
+/// load by dropping its job slots below the jobs it runs.
+#[test]
+fn self_dealt_tiny_jobs_farm_no_reputation() {
+	dev_ext().execute_with(|| {
+		let (bob, charlie, dave) = (account(Bob), account(Charlie), account(Dave));
+		let price = MILLI_UNIT / 10;
+		provider(&bob, &charlie, price, 4, None);
+		let treasury = configs::TreasuryAccount::get();
+		let treasury_before = total(&treasury);
+		let dealers_before = total(&bob) + total(&dave);
+		let score = |who: &AccountId| {
+			pallet_providers::Providers::<Runtime>::get(who).expect("provider").reputation
+		};
+		let before = score(&bob);
+		let job = post(&dave, spec(price));
+		let other = post(&dave, spec(price));
+		// Running two jobs, Bob cannot drop to one slot; declining the second costs nothing.
+		assert_eq!(
+			Providers::update_profile(
+				RuntimeOrigin::signed(bob.clone()),
+				profile(1),
+				1,
+				sp_runtime::BoundedVec::truncate_from(b"https://provider.example.org".to_vec()),
+			),
+			Err(pallet_providers::Error::<Runtime>::SlotsBelowActiveJobs.into())
+		);
+		assert_eq!(Jobs::decline(RuntimeOrigin::signed(charlie.clone()), other, 0), Ok(()));
+		let prover = run_until_receipt(&charlie, job, &honest_output());
+		let respond = draw_and_answer(job, &prover);
+		assert_eq!(Executive::apply_extrinsic(signed(respond, Charlie)), Ok(Ok(())));
+		assert_eq!(
+			pallet_jobs::Jobs::<Runtime>::get(job).expect("job").state,
+			pallet_jobs::JobState::Completed
+		);
+		assert_eq!(score(&bob), before, "a job below the minimum value moves no reputation");
+		assert_eq!(before.score, REPUTATION_NEUTRAL);
+		// The protocol fee (2% of the payment) left the pair for the treasury.
+		let fee = price * 2 / 100;
+		assert_eq!(total(&bob) + total(&dave), dealers_before - fee);
+		assert_eq!(total(&treasury), treasury_before + fee);
+	});
+}
