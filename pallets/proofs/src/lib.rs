@@ -634,14 +634,21 @@ pub mod pallet {
 		///
 		/// Dispatch origin: signed, by the worker key of the receipt's provider. A valid
 		/// reveal is free (`Pays::No`) and operational, as an honest answer to a spot-check is.
+		/// The last reveal of a job has the jobs pallet settle every replica in this block: the
+		/// tally decides at once (paid, or spot-checks drawn when one dissents).
 		///
 		/// Errors: [`Error::UnknownCheck`], [`Error::NotProvidersWorker`],
 		/// [`Error::RevealsNotOpen`], [`Error::NotSealed`], [`Error::RevealClosed`],
 		/// [`Error::SealMismatch`].
 		///
-		/// Events: [`Event::Revealed`].
+		/// Events: [`Event::Revealed`]; for the last, the tally's and the jobs pallet's events.
 		#[pallet::call_index(8)]
-		#[pallet::weight((T::WeightInfo::reveal(), DispatchClass::Operational))]
+		#[pallet::weight((
+			T::WeightInfo::reveal().saturating_add(
+				T::Verdicts::verdict_ready_weight().saturating_mul(T::MaxReplicas::get().into()),
+			),
+			DispatchClass::Operational,
+		))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -650,8 +657,15 @@ pub mod pallet {
 			salt: H256,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			quorum::reveal::<T>(&worker, job, replica, output, salt)?;
-			Ok(Pays::No.into())
+			let settle = quorum::reveal::<T>(&worker, job, replica, output, salt)?;
+			let mut weight = T::WeightInfo::reveal();
+			for replica in settle {
+				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
+			}
+			Ok(frame_support::dispatch::PostDispatchInfo {
+				actual_weight: Some(weight),
+				pays_fee: Pays::No,
+			})
 		}
 
 		/// Decides the disputed receipts of `job` (all of them, or only `replica`'s): those whose

@@ -28,10 +28,7 @@ use crate::{
 use frame_support::{ensure, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
-use sp_runtime::{
-	traits::{One, Saturating},
-	DispatchResult,
-};
+use sp_runtime::traits::{One, Saturating};
 use tessera_primitives::{
 	jobs::{sealed_output, JobId},
 	market::{ProviderRegistry, SlashReason},
@@ -120,14 +117,15 @@ pub fn look_at_seal<T: Config>(
 }
 
 /// `worker` reveals the output commitment and salt under the seal of replica `replica` of
-/// `job`.
+/// `job`. Returns the replicas to settle now, if this was the last reveal (every sealed one):
+/// the tally can decide at once.
 pub fn reveal<T: Config>(
 	worker: &T::AccountId,
 	job: JobId,
 	replica: u32,
 	output: H256,
 	salt: H256,
-) -> DispatchResult {
+) -> Result<alloc::vec::Vec<u32>, sp_runtime::DispatchError> {
 	let mut check = Checks::<T>::get(job, replica).ok_or(Error::<T>::UnknownCheck)?;
 	ensure!(
 		T::Registry::worker_of(&check.provider).as_ref() == Some(worker),
@@ -147,15 +145,19 @@ pub fn reveal<T: Config>(
 	check.output = output;
 	check.stage = Stage::Quorum;
 	Checks::<T>::insert(job, replica, check);
-	Tallies::<T>::mutate(job, |tally| {
-		if let Some(tally) = tally {
-			tally.receipts.retain(|(r, _)| *r != replica);
-			// Cannot fail: one entry per replica, and at most `MaxReplicas` replicas.
-			let _ = tally.receipts.try_push((replica, output));
+	let settle = Tallies::<T>::mutate(job, |tally| {
+		let Some(tally) = tally else { return alloc::vec::Vec::new() };
+		tally.receipts.retain(|(r, _)| *r != replica);
+		// Cannot fail: one entry per replica, and at most `MaxReplicas` replicas.
+		let _ = tally.receipts.try_push((replica, output));
+		if tally.all_revealed() {
+			tally.sealed.to_vec()
+		} else {
+			alloc::vec::Vec::new()
 		}
 	});
 	Pallet::<T>::deposit_event(Event::Revealed { job, replica, output });
-	Ok(())
+	Ok(settle)
 }
 
 /// The stage of a receipt whose reveal is due by `until`, at `now`: failed as a missed

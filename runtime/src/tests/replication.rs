@@ -230,3 +230,35 @@ fn an_honest_minority_is_paid_and_the_colluding_majority_slashed() {
 		assert!(stake_of(&dave) + stake_of(&ferdie) < colluders_stake);
 	});
 }
+
+/// Three honest replicas are paid in the block of the last reveal: the tally decides at once.
+#[test]
+fn honest_replicas_are_paid_in_the_block_of_the_last_reveal() {
+	dev_ext().execute_with(|| {
+		let client = account(Alice);
+		let providers = three_providers();
+		let job = pallet_jobs::NextJobId::<Runtime>::get();
+		assert_eq!(Jobs::post(RuntimeOrigin::signed(client), replicated_spec()), Ok(()));
+		let prover = honest();
+		let replicas: Vec<u32> = providers.iter().map(|(p, _)| replica_of(job, p)).collect();
+		for ((provider, worker), replica) in providers.iter().zip(&replicas) {
+			seal(worker, job, *replica, seal_of(job, *replica, provider, worker, &prover));
+		}
+		// The workers reveal a block or two later, once they see the reveals open: by then the
+		// blocks a random audit would draw from exist, and the roll is made at once.
+		let workers: Vec<AccountId> = providers.iter().map(|(_, w)| w.clone()).collect();
+		run_to_beating(System::block_number() + 2, &workers);
+		let output = prover.output_commitment();
+		for ((_, worker), replica) in providers.iter().zip(&replicas) {
+			assert!(reveal(worker, job, *replica, output, salt(worker)));
+		}
+		for replica in replicas {
+			assert!(
+				matches!(replica_state(job, replica), pallet_jobs::ReplicaState::Paid { .. }),
+				"replica {replica}: {:?}",
+				replica_state(job, replica)
+			);
+		}
+		assert!(!pallet_jobs::Jobs::<Runtime>::get(job).expect("job").state.is_open());
+	});
+}

@@ -117,7 +117,11 @@ fn three_agreeing_replicas_are_all_accepted() {
 		let job = MatMul::seeded(SMALL, 1);
 		let output = job.honest().output_commitment();
 		seal_all(&with_replicas(job.spec(Verification::Replicated), 3), &[output; 3]);
-		reveal_all(&[output; 3]);
+		reveal_all(&[output; 2]);
+		assert!(MockVerdicts::ready().is_empty());
+		// The last reveal has every replica settled at once.
+		assert_ok!(reveal(0, 2, CHARLIE, output));
+		assert_eq!(MockVerdicts::ready(), vec![(0, 0), (0, 1), (0, 2)]);
 		System::reset_events();
 		assert_eq!(Tallies::<Test>::get(0).map(|t| t.replicas), Some(3));
 		run_to_block(START + REPLICATION_POLL);
