@@ -59,8 +59,11 @@ pub mod attestation;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod disputes;
+mod invariants;
+mod market_impls;
 #[cfg(test)]
 mod mock;
+mod queries;
 pub mod quorum;
 pub mod sampling;
 #[cfg(test)]
@@ -69,16 +72,13 @@ pub mod types;
 pub mod verifier;
 pub mod weights;
 
-use frame_support::{
-	pallet_prelude::*,
-	traits::fungible::{self, InspectHold},
-};
+use frame_support::{pallet_prelude::*, traits::fungible};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::{sr25519, H256};
 use sp_runtime::Perbill;
 use tessera_commitment::{Opening, Roots};
 use tessera_primitives::{
-	jobs::{JobId, VerdictSink, Verifier},
+	jobs::{JobId, VerdictSink},
 	market::{AttestationRegistry, Collateral, ProviderRegistry, ReputationRecorder},
 };
 
@@ -796,168 +796,5 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			attestation::register::<T>(&who, report, &authority, &signature)
 		}
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	/// The collateral `who` has set aside as an executor of open re-executions.
-	pub fn executor_collateral(who: &T::AccountId) -> BalanceOf<T> {
-		use sp_runtime::traits::Saturating;
-		let mut total: BalanceOf<T> = sp_runtime::traits::Zero::zero();
-		for ((job, replica), ()) in Duties::<T>::iter_prefix(who) {
-			if let Some(Stage::Reexecution { executors, .. }) =
-				Checks::<T>::get(job, replica).map(|check| check.stage)
-			{
-				for executor in executors.iter().filter(|e| e.provider == *who) {
-					total = total.saturating_add(executor.collateral);
-				}
-			}
-		}
-		total
-	}
-
-	/// The bond held from `who` for its open challenges.
-	pub fn bond_held(who: &T::AccountId) -> BalanceOf<T> {
-		T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), who)
-	}
-
-	/// Checks the invariants listed in the module documentation.
-	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
-	// after every block without building the dependency tree a second time with `try-runtime`.
-	#[cfg(any(feature = "try-runtime", feature = "std", test))]
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use alloc::collections::btree_map::BTreeMap;
-		use sp_runtime::traits::{Saturating, Zero};
-		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let mut duties = 0u32;
-		for (job, replica, check) in Checks::<T>::iter() {
-			// A decided check's bond has been paid out already.
-			let open_challenge =
-				check.challenge.as_ref().filter(|_| !matches!(check.stage, Stage::Decided(_)));
-			if let Some(challenge) = open_challenge {
-				let entry = bonds.entry(challenge.challenger.clone()).or_insert_with(Zero::zero);
-				*entry = entry.saturating_add(challenge.bond);
-			}
-			match &check.stage {
-				Stage::Sampling { positions, answered, .. } => {
-					ensure!(positions.len() <= 32, "more samples than the answer mask holds");
-					ensure!(
-						u64::from(*answered) < (1u64 << positions.len()),
-						"an answer to a sample that was not drawn"
-					);
-					ensure!(check.matrix.is_some(), "sampling a workload that has no matrix");
-				},
-				Stage::Reexecution { executors, revealing, .. } => {
-					for (at, executor) in executors.iter().enumerate() {
-						ensure!(
-							executors.iter().skip(at + 1).all(|e| e.provider != executor.provider),
-							"an executor listed twice"
-						);
-						ensure!(
-							Duties::<T>::contains_key(&executor.provider, (job, replica)),
-							"an executor without its duty"
-						);
-						ensure!(
-							executor.result.is_none() || (*revealing && executor.sealed.is_some()),
-							"a result revealed without a seal or before the reveals"
-						);
-						duties = duties.saturating_add(1);
-					}
-				},
-				Stage::Drawing { .. } => ensure!(
-					check.challenge.is_some() && check.matrix.is_some(),
-					"executors drawn for a receipt nobody challenged, or that cannot be recomputed"
-				),
-				_ => {},
-			}
-			let replicated = check.policy == tessera_primitives::jobs::Verification::Replicated;
-			if replicated {
-				let tally = Tallies::<T>::get(job).ok_or("a replicated check without a tally")?;
-				ensure!(tally.sealed.contains(&replica), "a replicated check that never sealed");
-				let revealed = tally.receipts.iter().any(|(r, _)| *r == replica);
-				match &check.stage {
-					Stage::Sealed { .. } => ensure!(
-						tally.reveal_until.is_none() && !revealed,
-						"a sealed check after the reveals opened"
-					),
-					Stage::Revealing { until, .. } => ensure!(
-						tally.reveal_until == Some(*until) && !revealed,
-						"a revealing check out of step with its tally"
-					),
-					Stage::Quorum | Stage::Outvoted => {
-						ensure!(revealed, "a tallied check that never revealed")
-					},
-					_ => {},
-				}
-			} else {
-				ensure!(
-					!matches!(
-						check.stage,
-						Stage::Sealed { .. }
-							| Stage::Revealing { .. }
-							| Stage::Quorum | Stage::Outvoted
-					),
-					"a tally stage for a job that is not replicated"
-				);
-			}
-		}
-		ensure!(Duties::<T>::iter().count() as u32 == duties, "a duty without its re-execution");
-		for (who, bond) in bonds {
-			ensure!(Self::bond_held(&who) == bond, "challenge bonds on hold differ from records");
-		}
-		Ok(())
-	}
-}
-
-/// The verifier the runtime gives the jobs pallet: see [`verifier`].
-impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
-	fn receipt_submitted(
-		job: JobId,
-		replica: u32,
-		provider: &T::AccountId,
-		client: &T::AccountId,
-		spec: &tessera_primitives::jobs::JobSpec<BalanceOf<T>, BlockNumberFor<T>>,
-		receipt: &tessera_primitives::jobs::Receipt,
-	) -> Result<BlockNumberFor<T>, DispatchError> {
-		verifier::receipt_submitted::<T>(job, replica, provider, client, spec, receipt)
-	}
-
-	fn challenge(
-		job: JobId,
-		replica: u32,
-		challenger: &T::AccountId,
-	) -> Result<BlockNumberFor<T>, DispatchError> {
-		disputes::challenge::<T>(job, replica, challenger)
-	}
-
-	fn verdict(
-		job: JobId,
-		replica: u32,
-	) -> tessera_primitives::jobs::Verdict<T::AccountId, BlockNumberFor<T>> {
-		verifier::verdict::<T>(job, replica)
-	}
-
-	fn may_accept(job: JobId, replica: u32) -> DispatchResult {
-		verifier::may_accept::<T>(job, replica)
-	}
-
-	fn closed(job: JobId, replica: u32) {
-		verifier::closed::<T>(job, replica)
-	}
-
-	fn abandoned(job: JobId, replica: u32) {
-		verifier::abandoned::<T>(job, replica)
-	}
-
-	fn receipt_weight() -> Weight {
-		T::WeightInfo::receipt_attested().max(T::WeightInfo::receipt_replicated())
-	}
-
-	fn challenge_weight() -> Weight {
-		T::WeightInfo::challenge()
-	}
-
-	fn verdict_weight() -> Weight {
-		verifier::verdict_weight::<T>()
 	}
 }
