@@ -11,14 +11,14 @@
 
 use crate::{
 	pallet::{Config, Error, Event, Jobs, Pallet, ProviderJobs, Queue, Stats, Timeouts},
-	timeouts, BalanceOf, JobOf, JobSpecOf, JobState, Replica, ReplicaState, Timeout,
+	timeouts, BalanceOf, JobOf, JobSpecOf, JobState, Replica, ReplicaOf, ReplicaState, Timeout,
 };
 use alloc::vec::Vec;
-use frame_support::{traits::Get, BoundedVec};
+use frame_support::{ensure, traits::Get, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
 	traits::{Saturating, UniqueSaturatedInto},
-	DispatchResult,
+	DispatchError, DispatchResult,
 };
 use tessera_primitives::{
 	jobs::JobId,
@@ -178,4 +178,20 @@ pub fn match_queue<T: Config>() -> u32 {
 	}
 	Queue::<T>::put(queue);
 	tries
+}
+
+impl<T: Config> Pallet<T> {
+	/// The replica `replica` of `record`, if `worker` is the worker key of its provider now.
+	pub(crate) fn worker_replica<'a>(
+		record: &'a mut JobOf<T>,
+		replica: u32,
+		worker: &T::AccountId,
+	) -> Result<&'a mut ReplicaOf<T>, DispatchError> {
+		let slot = record.replicas.get_mut(replica as usize).ok_or(Error::<T>::NoSuchReplica)?;
+		ensure!(
+			T::Registry::provider_of_worker(worker).as_ref() == Some(&slot.provider),
+			Error::<T>::NotAssignedWorker
+		);
+		Ok(slot)
+	}
 }

@@ -175,3 +175,37 @@ pub struct JobStats<Balance> {
 	/// `cancelled` or `expired`).
 	pub pruned: u32,
 }
+
+/// Why a replica failed.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum FailureReason {
+	/// The worker did not acknowledge in time.
+	MissedAcknowledgement,
+	/// No receipt by the deadline.
+	MissedDeadline,
+	/// The verifier proved the receipt wrong: the provider is slashed for fraud.
+	Rejected,
+	/// The verifier found the receipt outvoted by the other replicas: the provider loses the
+	/// replica's collateral.
+	Outvoted,
+	/// The provider's account could not receive its payment (it no longer exists); the client
+	/// gets the replica's budget back.
+	PaymentFailed,
+	/// The worker declined the job: no cost to the provider.
+	Declined,
+	/// The provider was proven to have cheated on another job and banned: this replica failed
+	/// with it (no further cost; the fraud slash took its stake) and is re-matched if time
+	/// allows.
+	ProviderBanned,
+}
