@@ -559,7 +559,7 @@ pub mod pallet {
 				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
 			}
 			let pays_fee = if answer.faulty { Pays::Yes } else { Pays::No };
-			Ok(frame_support::dispatch::PostDispatchInfo { actual_weight: Some(weight), pays_fee })
+			Ok((Some(weight), pays_fee).into())
 		}
 
 		/// Reports the seal of the output commitment an executor computed for a challenged
@@ -622,10 +622,7 @@ pub mod pallet {
 			if last {
 				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
 			}
-			Ok(frame_support::dispatch::PostDispatchInfo {
-				actual_weight: Some(weight),
-				pays_fee: Pays::No,
-			})
+			Ok((Some(weight), Pays::No).into())
 		}
 
 		/// Reveals the output commitment and salt under the seal of a replicated receipt
@@ -662,10 +659,7 @@ pub mod pallet {
 			for replica in settle {
 				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
 			}
-			Ok(frame_support::dispatch::PostDispatchInfo {
-				actual_weight: Some(weight),
-				pays_fee: Pays::No,
-			})
+			Ok((Some(weight), Pays::No).into())
 		}
 
 		/// Decides the disputed receipts of `job` (all of them, or only `replica`'s): those whose
