@@ -380,25 +380,25 @@ mod tests {
 	}
 }
 
-/// What the verifier says about a receipt.
+/// What the verifier decided about a receipt.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub enum Verdict<AccountId, BlockNumber> {
-	/// Not decided yet: ask again at this block.
-	Pending(BlockNumber),
+pub enum Verdict<AccountId> {
 	/// The result is accepted: pay the provider.
 	Accepted,
-	/// The result was proven wrong (`Fraud`) or outvoted (`Dissent`): the provider is slashed
-	/// for `offence`, and `watcher`, who proved it, gets the watcher's share.
+	/// The result was proven wrong (`Fraud`), outvoted (`Dissent`) or never revealed
+	/// (`MissedDeadline`): the provider is slashed for `offence`, and `watcher`, who proved it,
+	/// gets the watcher's share.
 	Rejected { offence: SlashReason, watcher: Option<AccountId> },
 }
 
-/// Checks receipts for the jobs pallet. The jobs pallet hands each receipt over, asks for the
-/// verdict at the block the verifier names, and forwards challenges; it never decides itself.
-/// The runtime plugs in the proofs pallet, or until then a verifier that accepts every receipt
-/// after a challenge window.
+/// Checks receipts for the jobs pallet. The jobs pallet hands each receipt over and forwards
+/// challenges; the verifier moves each check on in its own hook (and in the calls that answer
+/// it) and tells the jobs pallet its [`Verdict`] through a [`VerdictSink`]. The jobs pallet
+/// never decides itself and never polls.
 pub trait Verifier<AccountId, Balance, BlockNumber> {
-	/// A receipt for replica `replica` of `job`, run by `provider` for `client`, arrived. Returns the block at
-	/// which the jobs pallet asks for the verdict, or an error that refuses the receipt.
+	/// A receipt for replica `replica` of `job`, run by `provider` for `client`, arrived.
+	/// Returns the first block the verifier looks at it in (its verdict comes then at the
+	/// earliest), or an error that refuses the receipt.
 	fn receipt_submitted(
 		job: JobId,
 		replica: u32,
@@ -408,16 +408,13 @@ pub trait Verifier<AccountId, Balance, BlockNumber> {
 		receipt: &Receipt,
 	) -> Result<BlockNumber, sp_runtime::DispatchError>;
 
-	/// `challenger` disputes the receipt of replica `replica` of `job`. Returns the block at
-	/// which to ask for the verdict again, or an error that refuses the challenge.
+	/// `challenger` disputes the receipt of replica `replica` of `job`. Returns the next block
+	/// the verifier looks at it in, or an error that refuses the challenge.
 	fn challenge(
 		job: JobId,
 		replica: u32,
 		challenger: &AccountId,
 	) -> Result<BlockNumber, sp_runtime::DispatchError>;
-
-	/// The verdict on the receipt of replica `replica` of `job`.
-	fn verdict(job: JobId, replica: u32) -> Verdict<AccountId, BlockNumber>;
 
 	/// Whether the client may accept the receipt of replica `replica` of `job` before its
 	/// verdict. Refused while the receipt is being proven (its samples drawn, a challenge
@@ -425,8 +422,8 @@ pub trait Verifier<AccountId, Balance, BlockNumber> {
 	/// cheater from its slash.
 	fn may_accept(job: JobId, replica: u32) -> sp_runtime::DispatchResult;
 
-	/// The jobs pallet is done with the receipt (paid, rejected or accepted early by the
-	/// client): the verifier may forget it.
+	/// The jobs pallet is done with the receipt (it acted on the verdict, or the client
+	/// accepted early): the verifier forgets it.
 	fn closed(job: JobId, replica: u32);
 
 	/// The receipt's provider was proven to have cheated on another job and banned, so this
@@ -441,20 +438,19 @@ pub trait Verifier<AccountId, Balance, BlockNumber> {
 	/// The most [`Self::challenge`] weighs.
 	fn challenge_weight() -> Weight;
 
-	/// The most one [`Self::verdict`] followed by [`Self::closed`] weighs; the jobs pallet's
-	/// hook charges it for each verdict it asks for.
-	fn verdict_weight() -> Weight;
+	/// The most [`Self::abandoned`] weighs; the jobs pallet charges it for each replica of a
+	/// banned provider.
+	fn abandoned_weight() -> Weight;
 }
 
-/// Where the verifier says that a verdict is ready before the block it named: the jobs pallet
-/// asks for it at once and settles, so an honest receipt is paid in the block its last check
-/// passed rather than at the end of its response window.
-pub trait VerdictSink {
-	/// The verdict on replica `replica` of `job` is decided: ask for it now. Returns the
-	/// weight it used, at most [`Self::verdict_ready_weight`].
-	fn verdict_ready(job: JobId, replica: u32) -> Weight;
+/// Where the verifier tells its verdicts: the jobs pallet pays or fails the replica at once,
+/// so an honest receipt is paid in the block its last check passed.
+pub trait VerdictSink<AccountId> {
+	/// The verifier decided `verdict` on replica `replica` of `job`: act on it now (and call
+	/// [`Verifier::closed`]). Returns the weight it used, at most [`Self::decided_weight`].
+	fn decided(job: JobId, replica: u32, verdict: Verdict<AccountId>) -> Weight;
 
-	/// The most [`Self::verdict_ready`] weighs, the verdict and the settlement included; the
-	/// verifier adds it to the weight of the call that decides.
-	fn verdict_ready_weight() -> Weight;
+	/// The most [`Self::decided`] weighs, the settlement and a ban included; the verifier adds
+	/// it to the weight of the call or hook that decides.
+	fn decided_weight() -> Weight;
 }

@@ -354,6 +354,9 @@ impl pallet_proofs::Config for Runtime {
 	type RevealWindow = RevealWindow;
 	type DisputePoll = DisputePoll;
 	type DisputePeriod = DisputePeriod;
+	/// Looks at checks per block: each is bounded by `agenda::settle_weight` (see
+	/// docs/benchmarks.md); a backlog carries over to the next block.
+	type MaxLooksPerBlock = ConstU32<32>;
 	type MaxReplicas = ConstU32<8>;
 	type MaxAuthorities = ConstU32<16>;
 	type MaxMeasurements = ConstU32<64>;

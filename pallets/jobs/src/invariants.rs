@@ -88,25 +88,25 @@ impl<T: Config> Pallet<T> {
 				);
 				let committed = collateral_by_provider.entry(replica.provider.clone()).or_default();
 				*committed = committed.saturating_add(replica.collateral);
-				let timeout = timeouts::timeout_of(&replica.state, job.spec.deadline, index);
-				match timeout {
-					Some((at, kind)) => {
-						ensure!(
-							job.state == JobState::Active,
-							"unfinished replica of a closed job"
-						);
-						ensure!(
-							listed == Some(index),
-							"assigned replica not in its provider's list"
-						);
-						ensure!(
-							Timeouts::<T>::contains_key(at, (id, kind)),
-							"replica without its timeout"
-						);
-					},
-					None => {
-						ensure!(listed.is_none(), "finished replica still in its provider's list")
-					},
+				if replica.state.is_final() {
+					ensure!(listed.is_none(), "finished replica still in its provider's list");
+					continue;
+				}
+				ensure!(job.state == JobState::Active, "unfinished replica of a closed job");
+				ensure!(listed == Some(index), "assigned replica not in its provider's list");
+				match timeouts::timeout_of(&replica.state, job.spec.deadline, index) {
+					Some((at, kind)) => ensure!(
+						Timeouts::<T>::contains_key(at, (id, kind)),
+						"replica without its timeout"
+					),
+					// Submitted: the verifier owns it, so its delivery deadline must be gone.
+					None => ensure!(
+						!Timeouts::<T>::contains_key(
+							timeouts::after(job.spec.deadline),
+							(id, Timeout::Delivery(index))
+						),
+						"submitted replica still has its delivery timeout"
+					),
 				}
 			}
 			if job.state.is_open() {

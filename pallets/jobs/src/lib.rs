@@ -27,16 +27,16 @@
 //!    served and the units it used, by the job's deadline. A provider that misses the deadline
 //!    loses the replica's collateral, and nothing else; the client's part of it is capped at
 //!    [`Config::MaxCompensation`] of the replica's budget.
-//! 4. The receipt goes to [`Config::Verifier`], which names the block at which to ask for its
-//!    verdict; [`Call::challenge`] forwards a dispute to it. Accepted: the provider is paid
-//!    `price x used units` and the treasury the protocol fee on that, and its collateral is
-//!    released. The verifier names a block, but tells the jobs pallet as soon as the verdict is
-//!    decided ([`VerdictSink`]), so an honest spot-checked receipt is paid in the block its last
-//!    answer lands. Rejected for fraud: the provider is slashed and banned, and every other open
-//!    replica it has fails at once and is re-matched, so a banned provider is never paid again.
-//!    Outvoted: it loses the replica's collateral (the client receives the client share, the
-//!    watcher who proved it the watcher share) and nothing is paid.
-//!    [`Call::accept`] lets the client accept a receipt at once.
+//! 4. The receipt goes to [`Config::Verifier`], which checks it in its own hook and names the
+//!    first block it looks at it in; [`Call::challenge`] forwards a dispute to it. The verifier
+//!    pushes its verdict when it has one ([`VerdictSink`]) and the jobs pallet acts on it at
+//!    once, so an honest spot-checked receipt is paid in the block its last answer lands; the
+//!    jobs pallet never polls it. Accepted: the provider is paid `price x used units` and the
+//!    treasury the protocol fee on that, and its collateral is released. Rejected for fraud:
+//!    the provider is slashed and banned, and every other open replica it has fails at once and
+//!    is re-matched, so a banned provider is never paid again. Outvoted: it loses the replica's
+//!    collateral (the client receives the client share, the watcher who proved it the watcher
+//!    share) and nothing is paid. [`Call::accept`] lets the client accept a receipt at once.
 //! 5. When every replica is over, what is left of the escrow goes back to the client, with the
 //!    job's storage deposit.
 //! 6. [`Config::JobRetention`] blocks after it closed, the hook prunes the job's record and its
@@ -47,20 +47,22 @@
 //! client has at most [`Config::MaxOpenJobsPerClient`] open jobs ([`OpenJobs`]), so that one
 //! account cannot fill the queue or the state cheaply.
 //!
-//! Timeouts are kept in [`Timeouts`], by block, so the hook touches only what is due, up to
-//! [`Config::MaxTimeoutsPerBlock`] a block ([`timeouts`]). Providers are found only in
-//! [`matching`]; money and stake move only in [`settlement`].
+//! Timeouts (acknowledgement windows, deadlines, queue expiries) are kept in [`Timeouts`], by
+//! block, so the hook touches only what is due, up to [`Config::MaxTimeoutsPerBlock`] a block
+//! ([`timeouts`]); a submitted receipt has none, its verifier owns its timing. Providers are
+//! found only in [`matching`]; money and stake move only in [`settlement`].
 //!
 //! ## Invariants (checked by `try_state`)
 //!
 //! Each open job's escrow is its budget less what it paid to providers and the treasury; each
 //! client's balance on hold for escrow equals the escrow of its open jobs, and their sum is
 //! [`Stats`]' `escrowed`; each provider's collateral set aside in the stake pallet equals the
-//! collateral of its acknowledged, unfinished replicas; every unfinished replica is in its provider's [`ProviderJobs`] and has
-//! exactly its one timeout; every queued job is in the [`Queue`] once; the counters of [`Stats`]
-//! agree with the records and the pruned jobs; each client's hold for job deposits equals the
-//! deposits of its open jobs, and [`OpenJobs`] counts exactly its open jobs; every closed job is
-//! in [`Prunes`] once, and no open one.
+//! collateral of its acknowledged, unfinished replicas; every unfinished replica is in its
+//! provider's [`ProviderJobs`], and one waiting for its acknowledgement or its receipt has
+//! exactly its one timeout (a submitted one has none); every queued job is in the [`Queue`]
+//! once; the counters of [`Stats`] agree with the records and the pruned jobs; each client's
+//! hold for job deposits equals the deposits of its open jobs, and [`OpenJobs`] counts exactly
+//! its open jobs; every closed job is in [`Prunes`] once, and no open one.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -346,7 +348,8 @@ pub mod pallet {
 		},
 		/// The worker of replica `replica` acknowledged the job.
 		Acknowledged { job: JobId, replica: u32 },
-		/// A receipt was submitted; the verdict is due at `verdict_at`.
+		/// A receipt was submitted. `verdict_at` is the verifier's first look at it: the earliest
+		/// block its verdict can come in (and the receipt be paid).
 		ReceiptSubmitted {
 			job: JobId,
 			replica: u32,
@@ -354,7 +357,8 @@ pub mod pallet {
 			used_units: u64,
 			verdict_at: BlockNumberFor<T>,
 		},
-		/// A receipt was challenged; the verdict is now due at `verdict_at`.
+		/// A receipt was challenged. `verdict_at` is the verifier's next look at it: its verdict
+		/// comes then at the earliest.
 		Challenged {
 			job: JobId,
 			replica: u32,
@@ -462,14 +466,11 @@ pub mod pallet {
 			let pruned = pruning::run::<T>(now);
 			// Each handled timeout may re-match a replica, and each tried queued job runs a
 			// query: the benchmarks found providers at once, so the query's worst case is added.
-			// Each may also be a verdict, whose cost is the verifier's, and a verdict of fraud
-			// fails the provider's other replicas, which `done.banned` counts.
+			// Verdicts (and the bans they bring) are pushed by the verifier, which charges them.
 			let queries = done.handled.saturating_add(tried);
 			T::WeightInfo::on_initialize_timeouts(done.handled)
-				.saturating_add(T::Verifier::verdict_weight().saturating_mul(done.handled.into()))
 				.saturating_add(T::WeightInfo::on_initialize_queue(tried))
 				.saturating_add(T::Registry::cheapest_weight().saturating_mul(queries.into()))
-				.saturating_add(settlement::banned_weight::<T>(done.banned))
 				.saturating_add(T::WeightInfo::on_initialize_prune(pruned))
 		}
 
@@ -678,10 +679,8 @@ pub mod pallet {
 			ensure!(slot.state == ReplicaState::Running, Error::<T>::NotRunning);
 			// Normally the hook has failed the replica after the deadline; with a backlog of
 			// timeouts it may not have yet.
-			ensure!(
-				frame_system::Pallet::<T>::block_number() <= spec.deadline,
-				Error::<T>::DeadlinePassed
-			);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now <= spec.deadline, Error::<T>::DeadlinePassed);
 			let verdict_at = T::Verifier::receipt_submitted(
 				job,
 				replica,
@@ -690,10 +689,9 @@ pub mod pallet {
 				&spec,
 				&receipt,
 			)?;
-			let verdict_at = timeouts::not_before_next_block::<T>(verdict_at);
+			// No timeout replaces the deadline's: the verifier pushes the verdict.
 			Timeouts::<T>::remove(deadline, (job, Timeout::Delivery(replica)));
-			Timeouts::<T>::insert(verdict_at, (job, Timeout::Verdict(replica)), ());
-			slot.state = ReplicaState::Submitted { verdict_at };
+			slot.state = ReplicaState::Submitted { since: now };
 			let event = Event::ReceiptSubmitted {
 				job,
 				replica,
@@ -725,11 +723,8 @@ pub mod pallet {
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 			ensure!(record.client == who, Error::<T>::NotClient);
 			let slot = record.replicas.get(replica as usize).ok_or(Error::<T>::NoSuchReplica)?;
-			let ReplicaState::Submitted { verdict_at } = slot.state else {
-				return Err(Error::<T>::NotSubmitted.into());
-			};
+			ensure!(matches!(slot.state, ReplicaState::Submitted { .. }), Error::<T>::NotSubmitted);
 			T::Verifier::may_accept(job, replica)?;
-			Timeouts::<T>::remove(verdict_at, (job, Timeout::Verdict(replica)));
 			T::Verifier::closed(job, replica);
 			Self::deposit_event(Event::AcceptedEarly { job, replica });
 			settlement::pay::<T>(job, &mut record, replica);
@@ -750,18 +745,11 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::challenge().saturating_add(T::Verifier::challenge_weight()))]
 		pub fn challenge(origin: OriginFor<T>, job: JobId, replica: u32) -> DispatchResult {
 			let challenger = ensure_signed(origin)?;
-			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-			let slot =
-				record.replicas.get_mut(replica as usize).ok_or(Error::<T>::NoSuchReplica)?;
-			let ReplicaState::Submitted { verdict_at: old } = slot.state else {
-				return Err(Error::<T>::NotSubmitted.into());
-			};
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			let slot = record.replicas.get(replica as usize).ok_or(Error::<T>::NoSuchReplica)?;
+			ensure!(matches!(slot.state, ReplicaState::Submitted { .. }), Error::<T>::NotSubmitted);
+			// The verifier reschedules its own look; nothing of the record changes.
 			let verdict_at = T::Verifier::challenge(job, replica, &challenger)?;
-			let verdict_at = timeouts::not_before_next_block::<T>(verdict_at);
-			Timeouts::<T>::remove(old, (job, Timeout::Verdict(replica)));
-			Timeouts::<T>::insert(verdict_at, (job, Timeout::Verdict(replica)), ());
-			slot.state = ReplicaState::Submitted { verdict_at };
-			Jobs::<T>::insert(job, record);
 			Self::deposit_event(Event::Challenged { job, replica, challenger, verdict_at });
 			Ok(())
 		}

@@ -12,8 +12,13 @@
 //!   bans the provider in [`MockRegistry`]. Collateral is a per-provider count of what is set
 //!   aside out of that balance; taking collateral moves it the same way, with the client's
 //!   half capped as the pallet asks.
-//! - [`MockVerifier`] stands in for the proofs pallet: a window length, a default verdict and
-//!   scripted verdicts per replica, whether it takes challenges, and a log of what it was asked.
+//! - [`MockVerifier`] stands in for the proofs pallet, and like it pushes its verdicts: it
+//!   schedules a look at each receipt `window` blocks after it (and `challenge_delay` after a
+//!   challenge), and in its own hook, which [`run_to_block`] runs after the jobs pallet's as the
+//!   runtime does, answers each look due with the replica's next scripted [`Look`] or the
+//!   default one: pending (look again later) or a verdict, which it pushes to
+//!   [`VerdictSink::decided`]. It also says whether it takes challenges, and logs what it was
+//!   asked and every look.
 
 use crate as pallet_jobs;
 use core::cell::RefCell;
@@ -29,7 +34,7 @@ use frame_support::{
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
 use std::collections::{BTreeMap, VecDeque};
 use tessera_primitives::{
-	jobs::{JobId, JobSpec, Receipt, Verdict, Verifier},
+	jobs::{JobId, JobSpec, Receipt, Verdict, VerdictSink, Verifier},
 	market::{
 		Candidate, Collateral, Needs, Outcome, ProviderRegistry, ReputationRecorder, SlashOutcome,
 		SlashReason, Slashing,
@@ -542,7 +547,8 @@ impl Collateral<AccountId, Balance> for MockStake {
 
 // ---- MockVerifier ----------------------------------------------------------------------------
 
-/// A call the pallet made to [`MockVerifier`].
+/// A call the pallet made to [`MockVerifier`], or (`Verdict`) a look its hook took at a
+/// receipt, which found the receipt's next [`Look`].
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum VerifierCall {
 	Submitted { job: JobId, replica: u32, provider: AccountId, receipt: Receipt },
@@ -552,14 +558,28 @@ pub enum VerifierCall {
 	Abandoned { job: JobId, replica: u32 },
 }
 
+/// What [`MockVerifier`] finds when it looks at a receipt.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Look {
+	/// Not decided yet: look again at this block (the next one if it is not in the future).
+	Pending(BlockNumber),
+	/// Decided: push this verdict to the jobs pallet.
+	Decided(Verdict<AccountId>),
+}
+
+impl Look {
+	/// The look that accepts the receipt.
+	pub const ACCEPTED: Look = Look::Decided(Verdict::Accepted);
+}
+
 /// How [`MockVerifier`] behaves.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct VerifierConfig {
-	/// The verdict is asked for `window` blocks after a receipt.
+	/// Its first look at a receipt is `window` blocks after it.
 	pub window: BlockNumber,
-	/// The verdict when none is scripted for the replica.
-	pub verdict: Verdict<AccountId, BlockNumber>,
-	/// `Some(delay)`: challenges are taken and the verdict asked for `delay` blocks later;
+	/// What it finds at a look when nothing is scripted for the replica.
+	pub verdict: Look,
+	/// `Some(delay)`: challenges are taken and the next look is `delay` blocks later;
 	/// `None`: challenges are refused with [`CHALLENGE_REFUSED`].
 	pub challenge_delay: Option<BlockNumber>,
 	/// Whether receipts are refused with [`RECEIPT_REFUSED`].
@@ -572,7 +592,7 @@ impl Default for VerifierConfig {
 	fn default() -> Self {
 		Self {
 			window: 3,
-			verdict: Verdict::Accepted,
+			verdict: Look::ACCEPTED,
 			challenge_delay: Some(10),
 			refuse_receipts: false,
 			refuse_accept: false,
@@ -592,7 +612,10 @@ pub const RECEIPT_REFUSED: DispatchError = DispatchError::Other("receipt refused
 
 thread_local! {
 	static VERIFIER: RefCell<VerifierConfig> = RefCell::new(VerifierConfig::default());
-	static SCRIPTED: RefCell<BTreeMap<(JobId, u32), VecDeque<Verdict<AccountId, BlockNumber>>>> =
+	static SCRIPTED: RefCell<BTreeMap<(JobId, u32), VecDeque<Look>>> =
+		const { RefCell::new(BTreeMap::new()) };
+	/// The block of the next look at each receipt the verifier holds.
+	static LOOKS: RefCell<BTreeMap<(JobId, u32), BlockNumber>> =
 		const { RefCell::new(BTreeMap::new()) };
 	static VERIFIER_CALLS: RefCell<Vec<VerifierCall>> = const { RefCell::new(Vec::new()) };
 }
@@ -607,26 +630,72 @@ impl MockVerifier {
 	pub fn config() -> VerifierConfig {
 		VERIFIER.with(|v| v.borrow().clone())
 	}
-	/// Sets the default verdict.
-	pub fn set_verdict(verdict: Verdict<AccountId, BlockNumber>) {
-		VERIFIER.with(|v| v.borrow_mut().verdict = verdict);
+	/// Sets the default verdict: what a look finds when nothing is scripted.
+	pub fn set_verdict(verdict: Verdict<AccountId>) {
+		VERIFIER.with(|v| v.borrow_mut().verdict = Look::Decided(verdict));
 	}
-	/// Takes challenges (verdict `delay` blocks later) or, with `None`, refuses them.
+	/// Takes challenges (next look `delay` blocks later) or, with `None`, refuses them.
 	pub fn set_challenge_delay(delay: Option<BlockNumber>) {
 		VERIFIER.with(|v| v.borrow_mut().challenge_delay = delay);
 	}
-	/// The next verdicts on replica `replica` of `job`, one per time it is asked; the default
-	/// verdict after them.
-	pub fn script(job: JobId, replica: u32, verdicts: Vec<Verdict<AccountId, BlockNumber>>) {
-		SCRIPTED.with(|s| s.borrow_mut().insert((job, replica), verdicts.into()));
+	/// What the next looks at replica `replica` of `job` find, one per look; the default after
+	/// them.
+	pub fn script(job: JobId, replica: u32, looks: Vec<Look>) {
+		SCRIPTED.with(|s| s.borrow_mut().insert((job, replica), looks.into()));
+	}
+	/// The block of the next look at replica `replica` of `job`, if the verifier holds it.
+	pub fn next_look(job: JobId, replica: u32) -> Option<BlockNumber> {
+		LOOKS.with(|l| l.borrow().get(&(job, replica)).copied())
 	}
 	/// Every call so far, oldest first.
 	pub fn calls() -> Vec<VerifierCall> {
 		VERIFIER_CALLS.with(|c| c.borrow().clone())
 	}
-	/// How many times the verdict on replica `replica` of `job` was asked for.
+	/// How many times the verifier looked at replica `replica` of `job`.
 	pub fn verdicts_asked(job: JobId, replica: u32) -> usize {
 		Self::calls().iter().filter(|c| **c == VerifierCall::Verdict { job, replica }).count()
+	}
+	/// Pushes `verdict` on replica `replica` of `job` now, outside the hook and without a look,
+	/// as the proofs pallet does from the call that decides it; returns what the jobs pallet
+	/// says it weighed.
+	pub fn decide(job: JobId, replica: u32, verdict: Verdict<AccountId>) -> Weight {
+		<Jobs as VerdictSink<AccountId>>::decided(job, replica, verdict)
+	}
+	/// The verifier's hook at block `n`: takes every look due by `n`, oldest first (then by job
+	/// and replica), and either schedules the next one or pushes the verdict. A look is taken
+	/// out before it is answered, and the next due one found afresh each time, so that a
+	/// verdict that abandons other receipts (a ban) drops their looks before they are taken.
+	pub fn on_initialize(n: BlockNumber) {
+		loop {
+			let due = LOOKS.with(|l| {
+				let mut looks = l.borrow_mut();
+				let next = looks
+					.iter()
+					.filter(|(_, at)| **at <= n)
+					.min_by_key(|(key, at)| (**at, **key))
+					.map(|(key, _)| *key);
+				if let Some(key) = next {
+					looks.remove(&key);
+				}
+				next
+			});
+			let Some((job, replica)) = due else { break };
+			Self::log(VerifierCall::Verdict { job, replica });
+			let scripted = SCRIPTED
+				.with(|s| s.borrow_mut().get_mut(&(job, replica)).and_then(|q| q.pop_front()));
+			match scripted.unwrap_or_else(|| Self::config().verdict) {
+				Look::Pending(at) => Self::schedule(job, replica, at.max(n + 1)),
+				Look::Decided(verdict) => {
+					<Jobs as VerdictSink<AccountId>>::decided(job, replica, verdict);
+				},
+			}
+		}
+	}
+	fn schedule(job: JobId, replica: u32, at: BlockNumber) {
+		LOOKS.with(|l| l.borrow_mut().insert((job, replica), at));
+	}
+	fn forget(job: JobId, replica: u32) {
+		LOOKS.with(|l| l.borrow_mut().remove(&(job, replica)));
 	}
 	fn log(call: VerifierCall) {
 		VERIFIER_CALLS.with(|c| c.borrow_mut().push(call));
@@ -634,6 +703,7 @@ impl MockVerifier {
 	fn reset(config: VerifierConfig) {
 		Self::configure(config);
 		SCRIPTED.with(|s| s.borrow_mut().clear());
+		LOOKS.with(|l| l.borrow_mut().clear());
 		VERIFIER_CALLS.with(|c| c.borrow_mut().clear());
 	}
 }
@@ -657,7 +727,9 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 			provider: *provider,
 			receipt: receipt.clone(),
 		});
-		Ok(System::block_number() + config.window)
+		let at = System::block_number() + config.window;
+		Self::schedule(job, replica, at);
+		Ok(at)
 	}
 
 	fn challenge(
@@ -667,14 +739,9 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 	) -> Result<BlockNumber, DispatchError> {
 		let delay = Self::config().challenge_delay.ok_or(CHALLENGE_REFUSED)?;
 		Self::log(VerifierCall::Challenged { job, replica, challenger: *challenger });
-		Ok(System::block_number() + delay)
-	}
-
-	fn verdict(job: JobId, replica: u32) -> Verdict<AccountId, BlockNumber> {
-		Self::log(VerifierCall::Verdict { job, replica });
-		let scripted =
-			SCRIPTED.with(|s| s.borrow_mut().get_mut(&(job, replica)).and_then(|q| q.pop_front()));
-		scripted.unwrap_or_else(|| Self::config().verdict)
+		let at = System::block_number() + delay;
+		Self::schedule(job, replica, at);
+		Ok(at)
 	}
 
 	fn may_accept(_job: JobId, _replica: u32) -> DispatchResult {
@@ -686,10 +753,12 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 
 	fn closed(job: JobId, replica: u32) {
 		Self::log(VerifierCall::Closed { job, replica });
+		Self::forget(job, replica);
 	}
 
 	fn abandoned(job: JobId, replica: u32) {
 		Self::log(VerifierCall::Abandoned { job, replica });
+		Self::forget(job, replica);
 	}
 
 	fn receipt_weight() -> Weight {
@@ -700,7 +769,7 @@ impl Verifier<AccountId, Balance, BlockNumber> for MockVerifier {
 		MOCK_VERIFIER_WEIGHT
 	}
 
-	fn verdict_weight() -> Weight {
+	fn abandoned_weight() -> Weight {
 		MOCK_VERIFIER_WEIGHT
 	}
 }
@@ -804,12 +873,15 @@ impl ExtBuilder {
 	}
 }
 
-/// Runs the hooks of every block up to `n`, checking the invariants after each.
+/// Runs the hooks of every block up to `n`, checking the invariants after each: the jobs
+/// pallet's, then [`MockVerifier::on_initialize`], as the proofs pallet comes after the jobs
+/// pallet in the runtime.
 pub fn run_to_block(n: BlockNumber) {
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
 		Jobs::on_initialize(next);
+		MockVerifier::on_initialize(next);
 		Jobs::do_try_state().expect("invariants hold after every block");
 	}
 }

@@ -166,9 +166,10 @@ fn replica_budget<T: Config>(record: &JobOf<T>) -> BalanceOf<T> {
 }
 
 /// Fails every open replica `provider` has on jobs other than `except` (it was just proven to
-/// have cheated there): each is taken out of its timeout, its verifier check is abandoned, its
-/// collateral released, and it goes to another provider if time allows or else its job closes
-/// with a refund. At most `MaxProviderJobs` replicas. Returns how many.
+/// have cheated there): each is taken out of its timeout if it has one, the verifier's check of
+/// a submitted one is abandoned, its collateral released, and it goes to another provider if
+/// time allows or else its job closes with a refund. At most `MaxProviderJobs` replicas.
+/// Returns how many.
 fn fail_banned<T: Config>(except: JobId, provider: &T::AccountId) -> u32 {
 	let open: Vec<(JobId, u32)> = ProviderJobs::<T>::iter_prefix(provider)
 		.filter(|(job, _)| *job != except)
@@ -201,8 +202,20 @@ fn fail_banned<T: Config>(except: JobId, provider: &T::AccountId) -> u32 {
 pub fn banned_weight<T: Config>(count: u32) -> Weight {
 	T::WeightInfo::on_initialize_timeouts(1)
 		.saturating_add(T::Registry::cheapest_weight())
-		.saturating_add(T::Verifier::verdict_weight())
+		.saturating_add(T::Verifier::abandoned_weight())
 		.saturating_mul(count.into())
+}
+
+/// Why a replica whose receipt the verifier rejected for `offence` failed, which decides its
+/// penalty in [`fail`]: outvoted or never revealed costs the replica's collateral, anything
+/// else (a proven fraud) the fraud slash and a ban.
+pub fn rejection_reason(offence: SlashReason) -> FailureReason {
+	match offence {
+		SlashReason::Dissent => FailureReason::Outvoted,
+		// A sealed replica that never revealed: late, as a missed deadline is.
+		SlashReason::MissedDeadline => FailureReason::MissedDeadline,
+		_ => FailureReason::Rejected,
+	}
 }
 
 fn release_slot<T: Config>(job: JobId, provider: &T::AccountId) {

@@ -48,8 +48,9 @@ pub enum ReplicaState<Balance, BlockNumber> {
 	AwaitingAck { until: BlockNumber },
 	/// Acknowledged; the receipt is due by the job's deadline.
 	Running,
-	/// Receipt in; the verifier's verdict is asked for at `verdict_at`.
-	Submitted { verdict_at: BlockNumber },
+	/// Receipt in since block `since`; waiting for the verifier, which checks it in its own
+	/// hook and pushes its verdict (so the jobs pallet keeps no timeout for it).
+	Submitted { since: BlockNumber },
 	/// Paid `payment`, and `fee` went to the treasury.
 	Paid { payment: Balance, fee: Balance },
 	/// Not delivered, or rejected.
@@ -138,8 +139,6 @@ pub enum Timeout {
 	Acknowledgement(u32),
 	/// A replica's receipt is due.
 	Delivery(u32),
-	/// A replica's verdict is due.
-	Verdict(u32),
 }
 
 /// The market's counters, kept in step with the job records.

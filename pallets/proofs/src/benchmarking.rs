@@ -11,13 +11,14 @@
 //!   roots, and the check's commitments made from those roots;
 //! - lists and scans at their bounds (attestation authorities and measurements, executors,
 //!   replicas), every bond moved to an account other than its challenger's;
-//! - a verdict followed by `closed`, as [`crate::verifier::verdict_weight`] charges them.
+//! - a look followed by `closed`, as [`crate::verifier::look_weight`] charges them;
+//! - the hook's own walk of its agenda, [`Config::MaxLooksPerBlock`] looks at most.
 //!
-//! The verifier's functions are measured with `#[block]`: the jobs pallet calls them inside its
-//! own calls and hook and adds these weights to its own.
+//! The verifier's functions are measured with `#[block]`: the jobs pallet calls some inside its
+//! own calls and adds these weights to its own, and this pallet's hook and calls the others.
 
 use super::*;
-use crate::Pallet as Proofs;
+use crate::{verifier::Look, Pallet as Proofs};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::{Inspect, Mutate, MutateHold};
@@ -142,6 +143,20 @@ fn stored<T: Config>(job: JobId, replica: u32) -> CheckOf<T> {
 
 fn assert_last_event<T: Config>(event: Event<T>) {
 	frame_system::Pallet::<T>::assert_last_event(<T as Config>::RuntimeEvent::from(event).into());
+}
+
+fn assert_has_event<T: Config>(event: Event<T>) {
+	frame_system::Pallet::<T>::assert_has_event(<T as Config>::RuntimeEvent::from(event).into());
+}
+
+/// The check of replica `replica` of [`JOB`] was accepted, and the call that decided it told
+/// its verdict: the runtime's jobs pallet, which has no record of the benchmark's job, leaves
+/// the check decided; one that settled it (the mock's) closed it.
+fn assert_accepted<T: Config>(replica: u32) {
+	if let Some(check) = Checks::<T>::get(JOB, replica) {
+		assert_eq!(check.stage, Stage::Decided(Decision::Accepted));
+	}
+	assert!(NextLook::<T>::get(JOB, replica).is_none(), "a decided check is not looked at again");
 }
 
 /// The path of `depth(leaf_count)` arbitrary siblings from `leaf` at `index`, and the root it
@@ -354,8 +369,8 @@ mod benchmarks {
 		#[extrinsic_call]
 		respond(RawOrigin::Signed(worker), JOB, 0, roots, openings);
 
-		assert_eq!(stored::<T>(JOB, 0).stage, Stage::Decided(Decision::Accepted));
-		assert_last_event::<T>(Event::SpotCheckPassed { job: JOB, replica: 0 });
+		assert_accepted::<T>(0);
+		assert_has_event::<T>(Event::SpotCheckPassed { job: JOB, replica: 0 });
 	}
 
 	/// The same with seed inputs: the chain derives each row and column of `k / s` bytes itself.
@@ -385,8 +400,8 @@ mod benchmarks {
 		#[extrinsic_call]
 		respond(RawOrigin::Signed(worker), JOB, 0, roots, openings);
 
-		assert_eq!(stored::<T>(JOB, 0).stage, Stage::Decided(Decision::Accepted));
-		assert_last_event::<T>(Event::SpotCheckPassed { job: JOB, replica: 0 });
+		assert_accepted::<T>(0);
+		assert_has_event::<T>(Event::SpotCheckPassed { job: JOB, replica: 0 });
 	}
 
 	/// The last of `e` executors reports: its entry is found at the end of the list.
@@ -424,8 +439,8 @@ mod benchmarks {
 		assert!(matches!(stored::<T>(JOB, 0).stage, Stage::Reexecution { revealing: true, .. }));
 	}
 
-	/// The last executor's reveal of `e`: it opens its seal and says the challenge can be
-	/// settled (the settlement itself is the jobs pallet's, weighed apart).
+	/// The last executor's reveal of `e`: it opens its seal and the challenge is settled in the
+	/// call (the jobs pallet's settlement is weighed apart, as its `decided_weight`).
 	#[benchmark]
 	fn reveal_reexecution(e: Linear<1, { T::Executors::get() }>) {
 		start::<T>();
@@ -460,7 +475,8 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), JOB, 0, OUTPUT, salt);
 
-		assert_last_event::<T>(Event::ExecutorRevealed {
+		assert_accepted::<T>(0);
+		assert_has_event::<T>(Event::ExecutorRevealed {
 			job: JOB,
 			replica: 0,
 			provider: last,
@@ -495,7 +511,7 @@ mod benchmarks {
 		_(origin as T::RuntimeOrigin, JOB, None, Some(OUTPUT));
 
 		for (replica, challenger) in (0u32..).zip(challengers) {
-			assert_eq!(stored::<T>(JOB, replica).stage, Stage::Decided(Decision::Accepted));
+			assert_accepted::<T>(replica);
 			assert_eq!(Proofs::<T>::bond_held(&challenger), BalanceOf::<T>::zero());
 		}
 		Ok(())
@@ -693,8 +709,9 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), JOB, 0, OUTPUT, salt);
 
-		assert_eq!(stored::<T>(JOB, 0).stage, Stage::Quorum);
-		assert_last_event::<T>(Event::Revealed { job: JOB, replica: 0, output: OUTPUT });
+		// The last reveal: the tally is unanimous and accepts at once.
+		assert_accepted::<T>(0);
+		assert_has_event::<T>(Event::Revealed { job: JOB, replica: 0, output: OUTPUT });
 	}
 
 	/// A challenge of an optimistic matrix receipt: the bond is held and `e` executors are
@@ -748,10 +765,10 @@ mod benchmarks {
 
 		#[block]
 		{
-			verdict = verifier::verdict::<T>(JOB, 0);
+			verdict = verifier::look::<T>(JOB, 0);
 		}
 
-		assert!(matches!(verdict, Verdict::Pending(_)));
+		assert!(matches!(verdict, Some(Look::Pending(_))));
 		match stored::<T>(JOB, 0).stage {
 			Stage::Reexecution { executors, .. } => {
 				assert_eq!(executors.len() as u32, e);
@@ -785,7 +802,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			// What `verifier::verdict` does for this stage.
+			// What `verifier::look` does for this stage.
 			if let Some(mut check) = Checks::<T>::get(JOB, 0) {
 				let seed = sampling::draw_seed::<T>(now, JOB, 0, &check.output);
 				let (stage, _) = sampling::start::<T>(JOB, 0, &matrix, &seed, s, false);
@@ -844,11 +861,11 @@ mod benchmarks {
 
 		#[block]
 		{
-			verdict = verifier::verdict::<T>(JOB, last);
+			verdict = verifier::look::<T>(JOB, last);
 			verifier::closed::<T>(JOB, last);
 		}
 
-		assert_eq!(verdict, Verdict::Accepted);
+		assert_eq!(verdict, Some(Look::Decided(Verdict::Accepted)));
 		assert!(Tallies::<T>::get(JOB).is_none());
 		assert_last_event::<T>(Event::QuorumReached { job: JOB, output: OUTPUT });
 	}
@@ -893,11 +910,11 @@ mod benchmarks {
 
 		#[block]
 		{
-			verdict = verifier::verdict::<T>(JOB, 0);
+			verdict = verifier::look::<T>(JOB, 0);
 			verifier::closed::<T>(JOB, 0);
 		}
 
-		assert_eq!(verdict, Verdict::Accepted);
+		assert_eq!(verdict, Some(Look::Decided(Verdict::Accepted)));
 		assert_eq!(Proofs::<T>::bond_held(&challenger), BalanceOf::<T>::zero());
 		assert!(Checks::<T>::get(JOB, 0).is_none());
 	}
@@ -924,16 +941,52 @@ mod benchmarks {
 
 		#[block]
 		{
-			verdict = verifier::verdict::<T>(JOB, 0);
+			verdict = verifier::look::<T>(JOB, 0);
 			verifier::closed::<T>(JOB, 0);
 		}
 
-		assert_eq!(verdict, Verdict::Rejected { offence: SlashReason::Fraud, watcher: None });
+		assert_eq!(
+			verdict,
+			Some(Look::Decided(Verdict::Rejected { offence: SlashReason::Fraud, watcher: None }))
+		);
 		assert_last_event::<T>(Event::SpotCheckFailed {
 			job: JOB,
 			replica: 0,
 			fault: Fault::Withheld,
 		});
+	}
+
+	/// The hook with `n` looks due in its block, each at a check whose challenge window is
+	/// still open: read the check, move nothing, schedule the next look. What a look does
+	/// beyond that (a draw, a tally, a settlement) is charged as [`agenda::settle_weight`].
+	#[benchmark]
+	fn on_initialize_agenda(n: Linear<0, { T::MaxLooksPerBlock::get() }>) {
+		let now = start::<T>();
+		let until = far::<T>();
+		for replica in 0..n {
+			let provider: T::AccountId = account("provider", replica, 0);
+			let stage = Stage::Window { until };
+			Checks::<T>::insert(
+				JOB,
+				replica,
+				check::<T>(provider, Verification::Optimistic, OUTPUT, None, stage),
+			);
+			agenda::schedule::<T>(JOB, replica, now);
+		}
+		let due = now.saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(due);
+		AgendaCursor::<T>::put(due);
+		let looked;
+
+		#[block]
+		{
+			looked = agenda::run::<T>(due).count;
+		}
+
+		assert_eq!(looked, n);
+		for replica in 0..n {
+			assert_eq!(NextLook::<T>::get(JOB, replica), Some(until));
+		}
 	}
 
 	impl_benchmark_test_suite!(Proofs, crate::mock::new_test_ext(), crate::mock::Test);

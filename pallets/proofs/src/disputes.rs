@@ -491,17 +491,19 @@ fn pay_from_bond<T: Config>(
 }
 
 /// The dispute origin's decision on `job` (or only on its `replica`): every disputed receipt
-/// whose output is `accepted` stands, every other one falls.
+/// whose output is `accepted` stands, every other one falls. Returns the replicas decided, for
+/// the caller to settle.
 pub fn resolve<T: Config>(
 	job: JobId,
 	replica: Option<u32>,
 	accepted: Option<H256>,
-) -> DispatchResult {
+) -> Result<Vec<u32>, DispatchError> {
 	let disputed: Vec<(u32, CheckOf<T>)> = Checks::<T>::iter_prefix(job)
 		.filter(|(r, check)| check.stage == Stage::Disputed && replica.is_none_or(|one| one == *r))
 		.collect();
 	ensure!(!disputed.is_empty(), Error::<T>::NotDisputed);
 	Pallet::<T>::deposit_event(Event::DisputeResolved { job, replica, accepted });
+	let decided = disputed.iter().map(|(replica, _)| *replica).collect();
 	for (replica, mut check) in disputed {
 		let upheld = accepted == Some(check.output);
 		if let Some(challenge) = &check.challenge {
@@ -524,5 +526,5 @@ pub fn resolve<T: Config>(
 			}
 		});
 	}
-	Ok(())
+	Ok(decided)
 }

@@ -17,7 +17,16 @@ impl<T: Config> Pallet<T> {
 		use sp_runtime::traits::{Saturating, Zero};
 		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut duties = 0u32;
+		let mut checks = 0u32;
+		let cursor = AgendaCursor::<T>::get();
 		for (job, replica, check) in Checks::<T>::iter() {
+			checks = checks.saturating_add(1);
+			// Every check waits for a look; a decided one has been told to the jobs pallet,
+			// which closed it, so none is left.
+			let at = NextLook::<T>::get(job, replica).ok_or("a check with no look scheduled")?;
+			ensure!(Agenda::<T>::contains_key(at, (job, replica)), "a look not in the agenda");
+			ensure!(at >= cursor, "a look scheduled before the hook's cursor");
+			ensure!(!matches!(check.stage, Stage::Decided(_)), "a decided check left open");
 			// A decided check's bond has been paid out already.
 			let open_challenge =
 				check.challenge.as_ref().filter(|_| !matches!(check.stage, Stage::Decided(_)));
@@ -89,6 +98,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure!(Duties::<T>::iter().count() as u32 == duties, "a duty without its re-execution");
+		ensure!(NextLook::<T>::iter().count() as u32 == checks, "a look for no check");
+		ensure!(Agenda::<T>::iter().count() as u32 == checks, "an agenda entry for no look");
 		for (who, bond) in bonds {
 			ensure!(Self::bond_held(&who) == bond, "challenge bonds on hold differ from records");
 		}

@@ -1,9 +1,11 @@
 //! # Proofs
 //!
 //! Decides whether a provider's receipt stands. The jobs pallet hands every receipt to this
-//! pallet through the [`Verifier`] trait, asks for the verdict at the block this pallet names,
-//! and forwards challenges; this pallet never moves escrow or stake itself, except the bonds of
-//! challengers.
+//! pallet through the [`Verifier`] trait and forwards challenges; this pallet moves each check
+//! on in its own hook, at the blocks its [`agenda`] schedules, and in the calls that answer it,
+//! and tells the jobs pallet the verdict the moment it is decided ([`Config::Verdicts`]), so an
+//! honest receipt is paid in the block its last check passed. It never moves escrow or stake
+//! itself, except the bonds of challengers.
 //!
 //! ## Policies
 //!
@@ -39,7 +41,9 @@
 //!
 //! ## Invariants (checked by `try_state`)
 //!
-//! Each challenger's bond on hold equals the bonds of its open challenges; every sampling stage
+//! Every check has exactly one look scheduled (in `NextLook` and `Agenda`, and nothing else is
+//! there), none before the hook's cursor; each challenger's bond on hold equals the bonds of
+//! its open challenges; every sampling stage
 //! has answered bits only for drawn samples;
 //! every re-execution stage holds distinct executors, each with its entry in `Duties` (and no
 //! other entry is there), and no result revealed before the reveals or without a seal; every replicated check has a tally that
@@ -55,6 +59,7 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
+pub mod agenda;
 pub mod attestation;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -152,9 +157,10 @@ pub mod pallet {
 		type Registry: ProviderRegistry<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>
 			+ ReputationRecorder<Self::AccountId>;
 
-		/// Where a verdict decided by a call (the last spot-check answer, a wrong one) is
-		/// reported at once, so that the jobs pallet settles it in the same block.
-		type Verdicts: VerdictSink;
+		/// Where every verdict is told the moment it is decided (by the hook, or by a call: the
+		/// last spot-check answer, a wrong one, the last reveal), so that the jobs pallet
+		/// settles it in the same block.
+		type Verdicts: VerdictSink<Self::AccountId>;
 
 		/// Where re-executors set their collateral aside (the stake pallet).
 		type Collateral: Collateral<Self::AccountId, BalanceOf<Self>>;
@@ -239,6 +245,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type DisputePeriod: Get<BlockNumberFor<Self>>;
 
+		/// Most looks at checks the hook makes in one block; a backlog carries over.
+		#[pallet::constant]
+		type MaxLooksPerBlock: Get<u32>;
+
 		/// Most replicas of a job (the jobs pallet's bound).
 		#[pallet::constant]
 		type MaxReplicas: Get<u32>;
@@ -260,10 +270,31 @@ pub mod pallet {
 	}
 
 	/// The check of each submitted receipt, by job and replica, until the jobs pallet has
-	/// collected its verdict.
+	/// acted on its verdict.
 	#[pallet::storage]
 	pub type Checks<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, JobId, Twox64Concat, u32, CheckOf<T>, OptionQuery>;
+
+	/// The looks the hook makes, by block: `(job, replica)` of each check looked at then.
+	#[pallet::storage]
+	pub type Agenda<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		(JobId, u32),
+		(),
+		OptionQuery,
+	>;
+
+	/// The block each check's next look is scheduled at (its entry in [`Agenda`]).
+	#[pallet::storage]
+	pub type NextLook<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Twox64Concat, u32, BlockNumberFor<T>, OptionQuery>;
+
+	/// The first block of [`Agenda`] the hook has not finished.
+	#[pallet::storage]
+	pub type AgendaCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// The re-executions each provider is booked for, `(job, replica)`, so that its worker
 	/// finds its duties in a bounded read.
@@ -490,6 +521,10 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			agenda::hook_weight::<T>(&agenda::run::<T>(now))
+		}
+
 		fn integrity_test() {
 			use sp_runtime::traits::Zero;
 			assert!(T::SpotCheckSamples::get() > 0, "a spot-check needs a sample");
@@ -511,6 +546,7 @@ pub mod pallet {
 			assert!(T::Executors::get() <= MAX_EXECUTORS, "executors above MAX_EXECUTORS");
 			assert!(T::ExecutorPool::get() >= T::Executors::get(), "a pool smaller than a draw");
 			assert!(T::ExecutorPool::get() <= MAX_EXECUTOR_POOL, "pool above MAX_EXECUTOR_POOL");
+			assert!(T::MaxLooksPerBlock::get() > 0, "checks must be looked at");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -542,7 +578,7 @@ pub mod pallet {
 		#[pallet::call_index(0)]
 		#[pallet::weight((
 			sampling::respond_weight::<T>(openings.len() as u32, tessera_commitment::MAX_ROW)
-				.saturating_add(T::Verdicts::verdict_ready_weight()),
+				.saturating_add(agenda::settle_weight::<T>()),
 			DispatchClass::Operational,
 		))]
 		pub fn respond(
@@ -556,7 +592,7 @@ pub mod pallet {
 			let answer = sampling::respond::<T>(&worker, job, replica, &roots, &openings)?;
 			let mut weight = sampling::respond_weight::<T>(openings.len() as u32, answer.k);
 			if answer.decided {
-				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
+				weight = weight.saturating_add(agenda::settle::<T>(job, replica));
 			}
 			let pays_fee = if answer.faulty { Pays::Yes } else { Pays::No };
 			Ok((Some(weight), pays_fee).into())
@@ -606,7 +642,7 @@ pub mod pallet {
 		#[pallet::call_index(9)]
 		#[pallet::weight((
 			T::WeightInfo::reveal_reexecution(T::Executors::get())
-				.saturating_add(T::Verdicts::verdict_ready_weight()),
+				.saturating_add(agenda::settle_weight::<T>()),
 			DispatchClass::Operational,
 		))]
 		pub fn reveal_reexecution(
@@ -620,7 +656,7 @@ pub mod pallet {
 			let last = disputes::reveal::<T>(&worker, job, replica, output, salt)?;
 			let mut weight = T::WeightInfo::reveal_reexecution(T::Executors::get());
 			if last {
-				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
+				weight = weight.saturating_add(agenda::settle::<T>(job, replica));
 			}
 			Ok((Some(weight), Pays::No).into())
 		}
@@ -642,7 +678,7 @@ pub mod pallet {
 		#[pallet::call_index(8)]
 		#[pallet::weight((
 			T::WeightInfo::reveal().saturating_add(
-				T::Verdicts::verdict_ready_weight().saturating_mul(T::MaxReplicas::get().into()),
+				agenda::settle_weight::<T>().saturating_mul(T::MaxReplicas::get().into()),
 			),
 			DispatchClass::Operational,
 		))]
@@ -657,7 +693,7 @@ pub mod pallet {
 			let settle = quorum::reveal::<T>(&worker, job, replica, output, salt)?;
 			let mut weight = T::WeightInfo::reveal();
 			for replica in settle {
-				weight = weight.saturating_add(T::Verdicts::verdict_ready(job, replica));
+				weight = weight.saturating_add(agenda::settle::<T>(job, replica));
 			}
 			Ok((Some(weight), Pays::No).into())
 		}
@@ -672,18 +708,26 @@ pub mod pallet {
 		///
 		/// Errors: [`Error::NotDisputed`].
 		///
-		/// Events: [`Event::DisputeResolved`], and [`Event::ChallengeSettled`] for each
-		/// challenged receipt.
+		/// Events: [`Event::DisputeResolved`], [`Event::ChallengeSettled`] for each
+		/// challenged receipt, then the jobs pallet's settlement events: the decided receipts
+		/// are settled in this block.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::resolve_dispute(T::MaxReplicas::get()))]
+		#[pallet::weight(T::WeightInfo::resolve_dispute(T::MaxReplicas::get()).saturating_add(
+			agenda::settle_weight::<T>().saturating_mul(T::MaxReplicas::get().into()),
+		))]
 		pub fn resolve_dispute(
 			origin: OriginFor<T>,
 			job: JobId,
 			replica: Option<u32>,
 			accepted: Option<H256>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			T::DisputeOrigin::ensure_origin(origin)?;
-			disputes::resolve::<T>(job, replica, accepted)
+			let decided = disputes::resolve::<T>(job, replica, accepted)?;
+			let mut weight = T::WeightInfo::resolve_dispute(decided.len() as u32);
+			for replica in decided {
+				weight = weight.saturating_add(agenda::settle::<T>(job, replica));
+			}
+			Ok(Some(weight).into())
 		}
 
 		/// Lists an attestation authority.

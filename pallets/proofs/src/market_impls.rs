@@ -5,7 +5,8 @@ use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use tessera_primitives::jobs::Verifier;
 
-/// The verifier the runtime gives the jobs pallet: see [`verifier`].
+/// The verifier the runtime gives the jobs pallet: see [`verifier`]. A receipt and a
+/// challenge each schedule the check's next look in this pallet's [`agenda`].
 impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn receipt_submitted(
 		job: JobId,
@@ -15,7 +16,8 @@ impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pall
 		spec: &tessera_primitives::jobs::JobSpec<BalanceOf<T>, BlockNumberFor<T>>,
 		receipt: &tessera_primitives::jobs::Receipt,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
-		verifier::receipt_submitted::<T>(job, replica, provider, client, spec, receipt)
+		let at = verifier::receipt_submitted::<T>(job, replica, provider, client, spec, receipt)?;
+		Ok(agenda::schedule::<T>(job, replica, at))
 	}
 
 	fn challenge(
@@ -23,14 +25,8 @@ impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pall
 		replica: u32,
 		challenger: &T::AccountId,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
-		disputes::challenge::<T>(job, replica, challenger)
-	}
-
-	fn verdict(
-		job: JobId,
-		replica: u32,
-	) -> tessera_primitives::jobs::Verdict<T::AccountId, BlockNumberFor<T>> {
-		verifier::verdict::<T>(job, replica)
+		let at = disputes::challenge::<T>(job, replica, challenger)?;
+		Ok(agenda::schedule::<T>(job, replica, at))
 	}
 
 	fn may_accept(job: JobId, replica: u32) -> DispatchResult {
@@ -53,7 +49,9 @@ impl<T: Config> Verifier<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pall
 		T::WeightInfo::challenge()
 	}
 
-	fn verdict_weight() -> Weight {
-		verifier::verdict_weight::<T>()
+	fn abandoned_weight() -> Weight {
+		// Ending a check costs at most what deciding it does: the bond settled, the executors
+		// released (as `verdict_reexecution` measures), the check and its look forgotten.
+		verifier::look_weight::<T>()
 	}
 }

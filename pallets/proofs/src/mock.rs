@@ -7,10 +7,10 @@
 //!   (whether it has a free slot is `job_assigned`'s business, as in the real registry's race).
 //! - [`MockAttestations`] stands in for the registry's attestation flag: a log of the
 //!   `set_attested` calls; it refuses accounts that are not registered providers.
-//! - [`MockJobs`] plays the jobs pallet: it hands receipts and challenges to the pallet,
-//!   asks for each verdict at the block the pallet names (in [`run_to_block`], as the jobs
-//!   pallet's hook does), asks again while it is pending, records the final verdict and then
-//!   calls `closed`, exactly as `pallets/jobs/src/timeouts.rs` does.
+//! - [`MockJobs`] plays the jobs pallet: it hands receipts and challenges to the pallet, and
+//!   is its [`VerdictSink`]: it records each verdict it is told (and the block) and then calls
+//!   `closed`, exactly as `pallets/jobs/src/market_impls.rs` does. [`run_to_block`] runs the
+//!   pallet's own hook, which looks at the checks due.
 //!
 //! Block hashes: [`run_to_block`] initialises every block with a parent hash that differs per
 //! block ([`block_hash_of`]), since the pallet draws its samples from them.
@@ -149,7 +149,7 @@ impl pallet_proofs::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = MockRegistry;
 	type Collateral = MockCollateral;
-	type Verdicts = MockVerdicts;
+	type Verdicts = MockJobs;
 	type Attestations = MockAttestations;
 	type AttestationOrigin = EnsureRoot<AccountId>;
 	type DisputeOrigin = EnsureRoot<AccountId>;
@@ -169,6 +169,7 @@ impl pallet_proofs::Config for Test {
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type DisputePoll = ConstU64<DISPUTE_POLL>;
 	type DisputePeriod = ConstU64<DISPUTE_PERIOD>;
+	type MaxLooksPerBlock = ConstU32<64>;
 	type MaxReplicas = ConstU32<MAX_REPLICAS>;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxMeasurements = ConstU32<MAX_MEASUREMENTS>;
@@ -263,7 +264,6 @@ impl MockRegistry {
 		OUTCOMES.with(|o| o.borrow_mut().clear());
 		DRAWS.with(|d| d.borrow_mut().clear());
 		MockCollateral::reset();
-		MockVerdicts::reset();
 	}
 }
 
@@ -369,36 +369,6 @@ impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 impl ReputationRecorder<AccountId> for MockRegistry {
 	fn record(provider: &AccountId, outcome: Outcome, _value: u128) {
 		OUTCOMES.with(|o| o.borrow_mut().push((*provider, outcome)));
-	}
-}
-
-thread_local! {
-	static VERDICTS_READY: RefCell<Vec<(JobId, u32)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// What [`MockVerdicts`] says a settlement weighs.
-pub const VERDICT_READY_WEIGHT: Weight = Weight::from_parts(5_000_000, 0);
-
-/// Stands in for the jobs pallet's [`VerdictSink`]: logs the verdicts it is told are ready.
-pub struct MockVerdicts;
-
-impl MockVerdicts {
-	/// Every `(job, replica)` reported ready so far, oldest first.
-	pub fn ready() -> Vec<(JobId, u32)> {
-		VERDICTS_READY.with(|v| v.borrow().clone())
-	}
-	pub fn reset() {
-		VERDICTS_READY.with(|v| v.borrow_mut().clear());
-	}
-}
-
-impl VerdictSink for MockVerdicts {
-	fn verdict_ready(job: JobId, replica: u32) -> Weight {
-		VERDICTS_READY.with(|v| v.borrow_mut().push((job, replica)));
-		VERDICT_READY_WEIGHT
-	}
-	fn verdict_ready_weight() -> Weight {
-		VERDICT_READY_WEIGHT
 	}
 }
 
@@ -544,34 +514,27 @@ impl AttestationRegistry<AccountId, BlockNumber> for MockAttestations {
 // ---- MockJobs --------------------------------------------------------------------------------
 
 /// A verdict with this runtime's types.
-pub type VerdictOf = Verdict<AccountId, BlockNumber>;
+pub type VerdictOf = Verdict<AccountId>;
 /// A job spec with this runtime's types.
 pub type SpecOf = JobSpec<Balance, BlockNumber>;
 
+/// What [`MockJobs`] says a settlement weighs.
+pub const DECIDED_WEIGHT: Weight = Weight::from_parts(5_000_000, 0);
+
 thread_local! {
-	/// The block each submitted replica's verdict is due at.
-	static DUE: RefCell<BTreeMap<(JobId, u32), BlockNumber>> =
-		const { RefCell::new(BTreeMap::new()) };
-	/// The final verdict of each replica and the block it was given in.
+	/// The verdict of each replica and the block it was told in.
 	static VERDICTS: RefCell<BTreeMap<(JobId, u32), (VerdictOf, BlockNumber)>> =
 		const { RefCell::new(BTreeMap::new()) };
-	/// Every verdict asked for: (block, job, replica, verdict), oldest first.
-	static ASKED: RefCell<Vec<(BlockNumber, JobId, u32, VerdictOf)>> =
-		const { RefCell::new(Vec::new()) };
+	/// Every `(job, replica)` a verdict was told for, oldest first.
+	static TOLD: RefCell<Vec<(JobId, u32)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Plays the jobs pallet: see the module documentation.
 pub struct MockJobs;
 
 impl MockJobs {
-	/// The jobs pallet never asks for a verdict in the block a receipt or challenge came in
-	/// (its hook has already run).
-	fn not_before_next_block(at: BlockNumber) -> BlockNumber {
-		at.max(System::block_number() + 1)
-	}
-
-	/// `provider` submits `receipt` for replica `replica` of `job`: hands it to the pallet and
-	/// schedules its verdict. Returns the block the verdict is due at.
+	/// `provider` submits `receipt` for replica `replica` of `job`: hands it to the pallet.
+	/// Returns the block the pallet first looks at it in.
 	pub fn submit(
 		job: JobId,
 		replica: u32,
@@ -579,86 +542,51 @@ impl MockJobs {
 		spec: &SpecOf,
 		receipt: &Receipt,
 	) -> Result<BlockNumber, DispatchError> {
-		let at = <Proofs as Verifier<_, _, _>>::receipt_submitted(
+		<Proofs as Verifier<_, _, _>>::receipt_submitted(
 			job, replica, &provider, &CLIENT, spec, receipt,
-		)?;
-		let at = Self::not_before_next_block(at);
-		DUE.with(|d| d.borrow_mut().insert((job, replica), at));
-		Ok(at)
+		)
 	}
 
-	/// `challenger` challenges replica `replica` of `job`: forwards it to the pallet and
-	/// reschedules the verdict at the block the pallet names.
+	/// `challenger` challenges replica `replica` of `job`: forwards it to the pallet. Returns
+	/// the block the pallet looks at it next.
 	pub fn challenge(
 		job: JobId,
 		replica: u32,
 		challenger: AccountId,
 	) -> Result<BlockNumber, DispatchError> {
-		let at = <Proofs as Verifier<_, _, _>>::challenge(job, replica, &challenger)?;
-		let at = Self::not_before_next_block(at);
-		DUE.with(|d| {
-			if let Some(due) = d.borrow_mut().get_mut(&(job, replica)) {
-				*due = at;
-			}
-		});
-		Ok(at)
+		<Proofs as Verifier<_, _, _>>::challenge(job, replica, &challenger)
 	}
 
 	/// The client accepts replica `replica` of `job` early, as `jobs.accept` does: refused if
-	/// the verifier refuses; otherwise the verdict is no longer asked for, and the pallet is
-	/// told the receipt is closed.
+	/// the verifier refuses; otherwise the pallet is told the receipt is closed.
 	pub fn accept(job: JobId, replica: u32) -> DispatchResult {
 		<Proofs as Verifier<_, _, _>>::may_accept(job, replica)?;
-		DUE.with(|d| d.borrow_mut().remove(&(job, replica))).expect("a submitted replica");
 		<Proofs as Verifier<_, _, _>>::closed(job, replica);
 		Ok(())
 	}
 
-	/// The jobs pallet's hook is behind: the verdict of replica `replica` of `job` is asked for
-	/// at `at` instead.
+	/// The pallet's hook is behind: the next look at replica `replica` of `job` comes at `at`
+	/// instead.
 	pub fn postpone(job: JobId, replica: u32, at: BlockNumber) {
-		DUE.with(|d| d.borrow_mut().insert((job, replica), at));
+		crate::agenda::schedule::<Test>(job, replica, at);
 	}
 
-	/// The block the verdict of replica `replica` of `job` is due at, while it is not final.
+	/// The block the next look at replica `replica` of `job` is scheduled at, while it is open.
 	pub fn due(job: JobId, replica: u32) -> Option<BlockNumber> {
-		DUE.with(|d| d.borrow().get(&(job, replica)).copied())
+		crate::NextLook::<Test>::get(job, replica)
 	}
 
-	/// The final verdict of replica `replica` of `job` and the block it was given in.
+	/// The verdict told for replica `replica` of `job` and the block it was told in.
 	pub fn verdict(job: JobId, replica: u32) -> Option<(VerdictOf, BlockNumber)> {
 		VERDICTS.with(|v| v.borrow().get(&(job, replica)).cloned())
 	}
 
-	/// Every verdict asked for so far: (block, job, replica, verdict), oldest first.
-	pub fn asked() -> Vec<(BlockNumber, JobId, u32, VerdictOf)> {
-		ASKED.with(|a| a.borrow().clone())
+	/// Every `(job, replica)` a verdict was told for so far, oldest first.
+	pub fn told() -> Vec<(JobId, u32)> {
+		TOLD.with(|t| t.borrow().clone())
 	}
 
-	/// The jobs pallet's hook at block `now`: asks for every verdict due, reschedules the
-	/// pending ones, and closes the decided ones.
-	pub fn on_initialize(now: BlockNumber) {
-		let due: Vec<(JobId, u32)> = DUE.with(|d| {
-			d.borrow().iter().filter(|(_, at)| **at <= now).map(|(key, _)| *key).collect()
-		});
-		for (job, replica) in due {
-			let verdict = <Proofs as Verifier<_, _, _>>::verdict(job, replica);
-			ASKED.with(|a| a.borrow_mut().push((now, job, replica, verdict.clone())));
-			match verdict {
-				Verdict::Pending(next) => {
-					let next = next.max(now + 1);
-					DUE.with(|d| d.borrow_mut().insert((job, replica), next));
-				},
-				verdict => {
-					DUE.with(|d| d.borrow_mut().remove(&(job, replica)));
-					<Proofs as Verifier<_, _, _>>::closed(job, replica);
-					VERDICTS.with(|v| v.borrow_mut().insert((job, replica), (verdict, now)));
-				},
-			}
-		}
-	}
-
-	/// Runs blocks until the verdict of replica `replica` of `job` is final; returns it.
+	/// Runs blocks until the verdict of replica `replica` of `job` is told; returns it.
 	pub fn settle(job: JobId, replica: u32) -> VerdictOf {
 		loop {
 			if let Some((verdict, _)) = Self::verdict(job, replica) {
@@ -670,9 +598,21 @@ impl MockJobs {
 	}
 
 	fn reset() {
-		DUE.with(|d| d.borrow_mut().clear());
 		VERDICTS.with(|v| v.borrow_mut().clear());
-		ASKED.with(|a| a.borrow_mut().clear());
+		TOLD.with(|t| t.borrow_mut().clear());
+	}
+}
+
+impl VerdictSink<AccountId> for MockJobs {
+	fn decided(job: JobId, replica: u32, verdict: VerdictOf) -> Weight {
+		let now = System::block_number();
+		TOLD.with(|t| t.borrow_mut().push((job, replica)));
+		VERDICTS.with(|v| v.borrow_mut().insert((job, replica), (verdict, now)));
+		<Proofs as Verifier<_, _, _>>::closed(job, replica);
+		DECIDED_WEIGHT
+	}
+	fn decided_weight() -> Weight {
+		DECIDED_WEIGHT
 	}
 }
 
@@ -826,11 +766,12 @@ pub fn block_hash_of(b: BlockNumber) -> H256 {
 /// ([`block_hash_of`]), runs the jobs pallet's hook ([`MockJobs::on_initialize`]) and checks
 /// the invariants.
 pub fn run_to_block(n: BlockNumber) {
+	use frame_support::traits::Hooks;
 	while System::block_number() < n {
 		let parent = System::block_number();
 		let b = parent + 1;
 		System::initialize(&b, &block_hash_of(parent), &Default::default());
-		MockJobs::on_initialize(b);
+		Proofs::on_initialize(b);
 		Proofs::do_try_state().expect("invariants hold after every block");
 	}
 }

@@ -1,6 +1,7 @@
 //! The [`Verifier`](tessera_primitives::jobs::Verifier) the jobs pallet calls: a receipt opens a
-//! [`Check`](crate::Check) whose stage depends on the job's policy, and each time the jobs
-//! pallet asks for the verdict the stage moves on, until it is decided.
+//! [`Check`](crate::Check) whose stage depends on the job's policy, and each [`look`] at it
+//! (the pallet's hook at the block [`agenda`](crate::agenda) schedules, or a call that answers
+//! it) moves the stage on, until it is decided and the verdict told to the jobs pallet.
 //!
 //! | policy | stages |
 //! |---|---|
@@ -9,7 +10,7 @@
 //! | Replicated | Sealed -> Revealing -> Quorum -> (audit: Draw -> Sampling ->) Decided; a dissent: winners Quorum -> Draw -> Sampling -> Decided, the outvoted Quorum -> Outvoted -> Decided (or -> Draw -> Sampling -> Decided if a winner fails); no majority: Quorum -> Disputed -> Decided |
 
 use crate::{
-	attestation, disputes,
+	agenda, attestation, disputes,
 	pallet::{Checks, Config, Pallet},
 	quorum, sampling, Check, CheckOf, Decision, Matrix, Stage, StageOf, WeightInfo,
 };
@@ -24,7 +25,7 @@ use tessera_primitives::{
 	market::ProviderRegistry,
 };
 
-/// Opens the check of a receipt; returns the block to ask for the verdict at.
+/// Opens the check of a receipt; returns the block to look at it first.
 pub fn receipt_submitted<T: Config>(
 	job: JobId,
 	replica: u32,
@@ -35,7 +36,7 @@ pub fn receipt_submitted<T: Config>(
 ) -> Result<BlockNumberFor<T>, DispatchError> {
 	let now = frame_system::Pallet::<T>::block_number();
 	let matrix = Matrix::of(&spec.workload, &spec.inputs);
-	let (stage, verdict_at) = match spec.verification {
+	let (stage, look_at) = match spec.verification {
 		// The jobs pallet only takes spot-checked jobs with a deterministic workload.
 		Verification::SpotCheck if matrix.is_some() => {
 			let at = draw_block::<T>(now);
@@ -68,16 +69,16 @@ pub fn receipt_submitted<T: Config>(
 	};
 	Checks::<T>::insert(job, replica, &check);
 	if let Stage::Sealed { seal } = check.stage {
-		let (stage, verdict_at) =
+		let (stage, look_at) =
 			quorum::sealed::<T>(job, replica, spec.replicas, seal, spec.deadline);
 		Checks::<T>::mutate(job, replica, |stored| {
 			if let Some(stored) = stored {
 				stored.stage = stage;
 			}
 		});
-		return Ok(verdict_at);
+		return Ok(look_at);
 	}
-	Ok(verdict_at)
+	Ok(look_at)
 }
 
 /// The block a draw for a receipt submitted at `submitted` happens in: after the
@@ -86,22 +87,27 @@ fn draw_block<T: Config>(submitted: BlockNumberFor<T>) -> BlockNumberFor<T> {
 	submitted.saturating_add(T::RandomnessDelay::get()).saturating_add(One::one())
 }
 
-/// Moves the check of replica `replica` of `job` on and says where it stands.
-pub fn verdict<T: Config>(job: JobId, replica: u32) -> Verdict<T::AccountId, BlockNumberFor<T>> {
-	let Some(mut check) = Checks::<T>::get(job, replica) else {
-		// A receipt submitted before this pallet verified receipts (under the interim
-		// verifier, which accepted everything after its window): it keeps that promise.
-		log::warn!(target: crate::LOG_TARGET, "job {job} replica {replica}: no check, accepted");
-		return Verdict::Accepted;
-	};
+/// Where a check stands after a [`look`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Look<AccountId, BlockNumber> {
+	/// Not decided: look again at this block.
+	Pending(BlockNumber),
+	/// Decided: the jobs pallet is told.
+	Decided(Verdict<AccountId>),
+}
+
+/// Moves the check of replica `replica` of `job` on and says where it stands; `None` if there
+/// is no such check (the jobs pallet closed it meanwhile).
+pub fn look<T: Config>(job: JobId, replica: u32) -> Option<Look<T::AccountId, BlockNumberFor<T>>> {
+	let mut check = Checks::<T>::get(job, replica)?;
 	let now = frame_system::Pallet::<T>::block_number();
 	let (stage, next) = advance::<T>(job, replica, &check, now);
-	let verdict = match &stage {
-		Stage::Decided(Decision::Accepted) => Verdict::Accepted,
+	let look = match &stage {
+		Stage::Decided(Decision::Accepted) => Look::Decided(Verdict::Accepted),
 		Stage::Decided(Decision::Rejected { offence, watcher }) => {
-			Verdict::Rejected { offence: *offence, watcher: watcher.clone() }
+			Look::Decided(Verdict::Rejected { offence: *offence, watcher: watcher.clone() })
 		},
-		_ => Verdict::Pending(next),
+		_ => Look::Pending(next),
 	};
 	if let (Verification::Replicated, Stage::Decided(decision)) = (check.policy, &stage) {
 		quorum::record_verdict::<T>(job, replica, *decision == Decision::Accepted);
@@ -110,7 +116,7 @@ pub fn verdict<T: Config>(job: JobId, replica: u32) -> Verdict<T::AccountId, Blo
 	// moves every sealed check of the job), is this one's.
 	check.stage = stage;
 	Checks::<T>::insert(job, replica, check);
-	verdict
+	Some(look)
 }
 
 /// The stage after `check`'s current one at block `now`, and the block to look again at.
@@ -269,11 +275,12 @@ pub fn may_accept<T: Config>(job: JobId, replica: u32) -> sp_runtime::DispatchRe
 	Ok(())
 }
 
-/// The jobs pallet is done with replica `replica` of `job`. It calls this after a final
-/// verdict, when the check is decided (a challenge's bond already paid out), or after the
-/// client accepted early, which [`may_accept`] allows only while nothing is under proof (no
-/// executors booked, no bond held): only the check and the tally are left to forget.
+/// The jobs pallet is done with replica `replica` of `job`. It calls this when told a verdict,
+/// when the check is decided (a challenge's bond already paid out), or after the client
+/// accepted early, which [`may_accept`] allows only while nothing is under proof (no executors
+/// booked, no bond held): only the check, its next look and the tally are left to forget.
 pub fn closed<T: Config>(job: JobId, replica: u32) {
+	agenda::unschedule::<T>(job, replica);
 	let Some(check) = Checks::<T>::take(job, replica) else { return };
 	if check.policy == Verification::Replicated {
 		quorum::forget_if_done::<T>(job, check.deadline);
@@ -292,8 +299,9 @@ pub fn abandoned<T: Config>(job: JobId, replica: u32) {
 	closed::<T>(job, replica);
 }
 
-/// The most one verdict (with its `closed`) weighs: the worst of its stages.
-pub fn verdict_weight<T: Config>() -> Weight {
+/// The most one [`look`] (with the `closed` of a decided check) weighs: the worst of its
+/// stages.
+pub fn look_weight<T: Config>() -> Weight {
 	T::WeightInfo::verdict_draw(T::SpotCheckSamples::get().max(T::AuditSamples::get()))
 		.max(T::WeightInfo::verdict_quorum(T::MaxReplicas::get()))
 		.max(T::WeightInfo::verdict_reexecution(T::Executors::get()))

@@ -65,6 +65,7 @@ pub trait WeightInfo {
 	fn verdict_quorum(r: u32, ) -> Weight;
 	fn verdict_reexecution(e: u32, ) -> Weight;
 	fn verdict_withheld() -> Weight;
+	fn on_initialize_agenda(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_proofs` measured on the machine named above, with the runtime's database
@@ -398,6 +399,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	fn on_initialize_agenda(n: u32, ) -> Weight {
+		Weight::from_parts(5_000_000, 1500)
+			.saturating_add(Weight::from_parts(20_000_000, 6000).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+	}
 }
 
 // The same figures with ParityDB's weights, for tests and mocks.
@@ -516,5 +525,13 @@ impl WeightInfo for () {
 		Weight::from_parts(14_782_000, 6075)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn on_initialize_agenda(n: u32, ) -> Weight {
+		Weight::from_parts(5_000_000, 1500)
+			.saturating_add(Weight::from_parts(20_000_000, 6000).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 	}
 }

@@ -72,6 +72,9 @@ pub fn provider(
 /// pallet has one, and the timestamp pallet's would want an inherent.)
 pub fn run_to(n: BlockNumber) {
 	while System::block_number() < n {
+		// The block's events go with `initialize`: count what it burnt first.
+		let burnt = burnt_before() + burnt_in_events();
+		frame_support::storage::unhashed::put(BURNT_KEY, &burnt);
 		let next = System::block_number() + 1;
 		let parent = sp_core::H256(sp_io::hashing::blake2_256(&next.to_le_bytes()));
 		System::initialize(&next, &parent, &Default::default());
@@ -96,12 +99,55 @@ pub fn beat(workers: &[AccountId]) {
 	}
 }
 
+/// Test-only storage keys (outside every pallet's prefix) that carry the issuance the test
+/// started from and what the finished blocks burnt, so that every externalities has its own.
+const ISSUANCE_KEY: &[u8] = b":tessera-test:issuance";
+const BURNT_KEY: &[u8] = b":tessera-test:burnt";
+
+/// Mints `amount` to `who` for a test's setup, and raises the issuance [`check_invariants`]
+/// expects by it (a mint by the runtime itself would break it).
+pub fn mint(who: &AccountId, amount: Balance) {
+	use frame_support::traits::fungible::Mutate;
+	assert_eq!(Balances::mint_into(who, amount), Ok(amount), "minted");
+	if let Some(start) = frame_support::storage::unhashed::get::<Balance>(ISSUANCE_KEY) {
+		frame_support::storage::unhashed::put(ISSUANCE_KEY, &(start + amount));
+	}
+}
+
+/// What the finished blocks burnt (recorded by [`run_to`]).
+fn burnt_before() -> Balance {
+	frame_support::storage::unhashed::get(BURNT_KEY).unwrap_or_default()
+}
+
+/// What this block has burnt so far, by its events: transaction fees (this runtime drops
+/// them, tips included, see `configs.rs`) and dust removed from reaped accounts. These are the
+/// only documented burns; a mint or any other burn breaks [`check_invariants`].
+fn burnt_in_events() -> Balance {
+	System::events()
+		.into_iter()
+		.map(|record| match record.event {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+			) => actual_fee,
+			RuntimeEvent::Balances(pallet_balances::Event::DustLost { amount, .. }) => amount,
+			_ => 0,
+		})
+		.sum()
+}
+
 /// Every market pallet's own `try_state`, and what holds between them:
 /// - each provider's taken job slots are its unfinished replicas plus its executor duties;
 /// - each provider's collateral in the stake pallet is that of its running replicas plus that
 ///   of the re-executions it is booked for;
-/// - the holds of each reason add up to the pallet's own total.
+/// - the holds of each reason add up to the pallet's own total;
+/// - the total issuance is the one the test started from less the fees and dust burnt since.
 pub fn check_invariants() {
+	let burnt = burnt_before() + burnt_in_events();
+	let issuance = Balances::total_issuance();
+	match frame_support::storage::unhashed::get::<Balance>(ISSUANCE_KEY) {
+		Some(start) => assert_eq!(issuance + burnt, start, "issuance moved by more than burns"),
+		None => frame_support::storage::unhashed::put(ISSUANCE_KEY, &(issuance + burnt)),
+	}
 	Providers::do_try_state().expect("providers' invariants");
 	Stake::do_try_state().expect("stake's invariants");
 	Jobs::do_try_state().expect("jobs' invariants");

@@ -183,12 +183,7 @@ fn pages_are_capped() {
 			worker[..4].copy_from_slice(&i.to_le_bytes());
 			let (provider, worker) = (AccountId::from(provider), AccountId::from(worker));
 			let funds = configs::RegistrationDeposit::get() + EXISTENTIAL_DEPOSIT;
-			assert_eq!(
-				<Balances as frame_support::traits::fungible::Mutate<_>>::mint_into(
-					&provider, funds
-				),
-				Ok(funds)
-			);
+			super::market::mint(&provider, funds);
 			register(&provider, &worker, profile(24, 1, Region::Oceania), UNIT, false);
 		}
 		assert_eq!(market::stats().providers, MAX_PAGE + 1);

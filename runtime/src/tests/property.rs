@@ -19,7 +19,6 @@
 
 use super::market::*;
 use crate::*;
-use frame_support::traits::fungible::Mutate;
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie, One, Two};
 use std::collections::BTreeMap;
 use tessera_commitment::{matmul_reference, seed_matrices, Dims, Opening, Prover};
@@ -255,10 +254,10 @@ fn run_case(seed: u64) {
 		let honest = vec![(key(Bob), key(Charlie)), (key(Eve), key(Ferdie))];
 		let hostile = (key(One), key(Two));
 		let watcher = AccountId::from([0x77; 32]);
-		let _ = Balances::mint_into(&watcher, 10_000 * UNIT);
+		mint(&watcher, 10_000 * UNIT);
 		for (i, (provider_account, worker)) in honest.iter().chain([&hostile]).enumerate() {
-			let _ = Balances::mint_into(worker, UNIT);
-			let _ = Balances::mint_into(provider_account, 10_000 * UNIT);
+			mint(worker, UNIT);
+			mint(provider_account, 10_000 * UNIT);
 			// Cheapest first: the hostile provider undercuts the honest ones.
 			let price = if i == 2 { UNIT / 20 } else { UNIT / 10 * (1 + i as u128) };
 			provider(provider_account, worker, price, 4, None);

@@ -424,13 +424,14 @@ impl From<Receipt> for ReceiptJson {
 }
 
 /// Where a replica is: `{"AwaitingAck": {"until": n}}`, `"Running"`,
-/// `{"Submitted": {"verdictAt": n}}`, `{"Paid": {"payment": "..", "fee": ".."}}` or `"Failed"`.
+/// `{"Submitted": {"since": n}}` (the block its receipt came in), `{"Paid": {"payment": "..",
+/// "fee": ".."}}` or `"Failed"`.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(crate = "sp_runtime::serde", rename_all_fields = "camelCase")]
 pub enum ReplicaStateJson {
 	AwaitingAck { until: BlockNumber },
 	Running,
-	Submitted { verdict_at: BlockNumber },
+	Submitted { since: BlockNumber },
 	Paid { payment: Amount, fee: Amount },
 	Failed,
 }
@@ -500,9 +501,7 @@ impl JobJson {
 							ReplicaStateJson::AwaitingAck { until }
 						},
 						ReplicaState::Running => ReplicaStateJson::Running,
-						ReplicaState::Submitted { verdict_at } => {
-							ReplicaStateJson::Submitted { verdict_at }
-						},
+						ReplicaState::Submitted { since } => ReplicaStateJson::Submitted { since },
 						ReplicaState::Paid { payment, fee } => {
 							ReplicaStateJson::Paid { payment: Amount(payment), fee: Amount(fee) }
 						},

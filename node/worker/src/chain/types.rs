@@ -85,7 +85,7 @@ pub struct ReplicaView {
 pub enum ReplicaStateView {
 	AwaitingAck { until: u32 },
 	Running,
-	Submitted { verdict_at: u32 },
+	Submitted { since: u32 },
 	Paid { payment: u128, fee: u128 },
 	Failed,
 }

@@ -9,7 +9,7 @@ fn pays_at_once_and_tells_the_verifier() {
 		ack(ALICE, id, 0);
 		run_to_block(2);
 		submit(ALICE, id, 0, 60);
-		let verdict_at = 2 + MockVerifier::config().window;
+		let first_look = 2 + MockVerifier::config().window;
 		take_events();
 		assert_ok!(Jobs::accept(signed(CLIENT), id, 0));
 		let (payment, fee) = (300, 6);
@@ -39,9 +39,10 @@ fn pays_at_once_and_tells_the_verifier() {
 		assert_eq!(MockRegistry::outcomes(), vec![(ALICE, Outcome::Completed)]);
 		assert_eq!(MockRegistry::busy(ALICE), 0);
 		assert_eq!(ProviderJobs::<Test>::get(ALICE, id), None);
-		assert!(!has_timeout(verdict_at, id, Timeout::Verdict(0)));
-		// The verdict is never asked for.
-		run_to_block(verdict_at + 5);
+		// The verifier forgot it: it never looks at it, and nothing is left scheduled.
+		assert_eq!(MockVerifier::next_look(id, 0), None);
+		assert!(timeouts_of(id).is_empty());
+		run_to_block(first_look + 5);
 		assert_eq!(MockVerifier::verdicts_asked(id, 0), 0);
 		assert!(take_events().is_empty());
 	});

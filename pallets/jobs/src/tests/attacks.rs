@@ -202,7 +202,7 @@ fn attack_d_a_fraud_fails_all_of_the_providers_open_replicas_at_once() {
 		for id in [cheat, waiting, running, submitted] {
 			assert_eq!(job(id).replicas[0].provider, ALICE);
 		}
-		MockVerifier::script(cheat, 0, vec![fraud()]);
+		MockVerifier::script(cheat, 0, vec![Look::Decided(fraud())]);
 		ack(ALICE, cheat, 0);
 		submit(ALICE, cheat, 0, UNITS);
 		ack(ALICE, running, 0);
@@ -215,7 +215,7 @@ fn attack_d_a_fraud_fails_all_of_the_providers_open_replicas_at_once() {
 		run_to_block(3);
 		take_events();
 
-		// The fraud's verdict.
+		// The verifier's first look at the fraud proves it.
 		run_to_block(4);
 		let events = take_events();
 		assert_eq!(events.len(), 8);
@@ -253,12 +253,13 @@ fn attack_d_a_fraud_fails_all_of_the_providers_open_replicas_at_once() {
 				assigned(submitted, 0, BOB, BOB_PRICE),
 			]
 		);
-		// The verifier is told to drop the receipt it was checking.
+		// The verifier is told to drop the receipt it was checking, and its look goes with it.
 		let abandoned: Vec<_> = MockVerifier::calls()
 			.into_iter()
 			.filter(|c| matches!(c, VerifierCall::Abandoned { .. }))
 			.collect();
 		assert_eq!(abandoned, vec![VerifierCall::Abandoned { job: submitted, replica: 0 }]);
+		assert_eq!(MockVerifier::next_look(submitted, 0), None);
 		// Their old timeouts are gone; the re-matched ones have fresh windows.
 		assert!(timeouts_of(running).is_empty());
 		for id in [waiting, submitted] {
@@ -281,7 +282,7 @@ fn attack_d_a_fraud_fails_all_of_the_providers_open_replicas_at_once() {
 		assert_eq!(free(BOB), STAKE);
 		assert_eq!(total(&EVERYONE), before);
 
-		// Bob runs both at his price; the old receipt's verdict is never asked for.
+		// Bob runs both at his price; the verifier never looks at the old receipt.
 		for id in [waiting, submitted] {
 			ack(BOB, id, 0);
 			submit(BOB, id, 0, UNITS);

@@ -11,13 +11,14 @@ enum Other {
 	Submitted,
 }
 
-/// Alice cheats on job 0 (of [`CLIENT`]; its verdict is due at 4) while she holds job 1 (of
-/// [`CLIENT2`]) in `other` (a receipt submitted at 2, its verdict due at 5). Returns both ids.
+/// Alice cheats on job 0 (of [`CLIENT`]; the verifier's first look at it, at 4, proves it)
+/// while she holds job 1 (of [`CLIENT2`]) in `other` (a receipt submitted at 2, which the
+/// verifier would first look at at 5). Returns both ids.
 fn fraud_with(other: Other) -> (JobId, JobId) {
 	let cheat = post(CLIENT, spec());
 	let honest = post(CLIENT2, spec());
 	assert_eq!(job(honest).replicas[0].provider, ALICE);
-	MockVerifier::script(cheat, 0, vec![fraud()]);
+	MockVerifier::script(cheat, 0, vec![Look::Decided(fraud())]);
 	ack(ALICE, cheat, 0);
 	submit(ALICE, cheat, 0, UNITS);
 	if other != Other::AwaitingAck {
@@ -101,7 +102,9 @@ fn a_fraud_fails_the_providers_other_replica_in_any_state() {
 				Jobs::submit_receipt(worker, honest, 0, receipt(1)),
 				Error::<Test>::NotAssignedWorker
 			);
-			// The old timeouts are gone: nothing is asked at 5 or at the deadline.
+			// The old timeouts and the verifier's look are gone: nothing happens at 5 or at the
+			// deadline.
+			assert_eq!(MockVerifier::next_look(honest, 0), None);
 			run_to_block(6);
 			assert_eq!(MockVerifier::verdicts_asked(honest, 0), 0);
 			ack(BOB, honest, 0);
@@ -120,7 +123,7 @@ fn with_no_time_left_the_other_job_is_refunded() {
 		// window would end at 11 too: too late.
 		let cheat = post(CLIENT, spec());
 		let honest = post(CLIENT2, spec_with(|s| s.deadline = 1 + MIN_DEADLINE));
-		MockVerifier::script(cheat, 0, vec![Verdict::Pending(6), fraud()]);
+		MockVerifier::script(cheat, 0, vec![Look::Pending(6), Look::Decided(fraud())]);
 		ack(ALICE, cheat, 0);
 		ack(ALICE, honest, 0);
 		submit(ALICE, cheat, 0, UNITS);
@@ -179,24 +182,25 @@ fn a_banned_providers_receipt_is_not_paid_when_the_client_accepts_it() {
 #[test]
 fn a_banned_providers_receipt_is_not_paid_at_its_verdict() {
 	ExtBuilder::market().build_and_execute(|| {
-		// Two receipts: one settled by the hook, one as soon as the verifier is done.
-		let by_hook = post(CLIENT, spec());
-		let by_sink = post(CLIENT2, spec());
-		for id in [by_hook, by_sink] {
+		// Two receipts accepted by the verifier: one at its look in its hook, one pushed from
+		// the call that decided it.
+		let by_look = post(CLIENT, spec());
+		let by_push = post(CLIENT2, spec());
+		for id in [by_look, by_push] {
 			ack(ALICE, id, 0);
 			submit(ALICE, id, 0, UNITS);
 		}
 		MockRegistry::ban(ALICE);
 		take_events();
-		verdict_ready(by_sink, 0);
+		MockVerifier::decide(by_push, 0, Verdict::Accepted);
 		run_to_block(1 + MockVerifier::config().window);
 		assert_eq!(
 			take_events(),
 			vec![
-				failed(by_sink, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: by_sink, state: JobState::Failed, refund: ESCROW, deposit: 0 },
-				failed(by_hook, 0, ALICE, FailureReason::ProviderBanned),
-				Event::Closed { job: by_hook, state: JobState::Failed, refund: ESCROW, deposit: 0 },
+				failed(by_push, 0, ALICE, FailureReason::ProviderBanned),
+				Event::Closed { job: by_push, state: JobState::Failed, refund: ESCROW, deposit: 0 },
+				failed(by_look, 0, ALICE, FailureReason::ProviderBanned),
+				Event::Closed { job: by_look, state: JobState::Failed, refund: ESCROW, deposit: 0 },
 			]
 		);
 		assert_eq!(free(ALICE), STAKE);
@@ -204,8 +208,10 @@ fn a_banned_providers_receipt_is_not_paid_at_its_verdict() {
 		assert_eq!(free(CLIENT), INITIAL);
 		assert_eq!(free(CLIENT2), INITIAL);
 		assert_eq!(free(TREASURY), ED);
-		for id in [by_hook, by_sink] {
-			assert_eq!(MockVerifier::verdicts_asked(id, 0), 1);
+		assert_eq!(MockVerifier::verdicts_asked(by_look, 0), 1);
+		// Pushed before its look, which closing it dropped.
+		assert_eq!(MockVerifier::verdicts_asked(by_push, 0), 0);
+		for id in [by_look, by_push] {
 			assert!(MockVerifier::calls().contains(&VerifierCall::Closed { job: id, replica: 0 }));
 		}
 	});
@@ -230,25 +236,32 @@ fn a_banned_provider_is_not_matched_again() {
 }
 
 #[test]
-fn the_hook_charges_the_replicas_a_fraud_fails() {
+fn a_pushed_fraud_charges_the_replicas_it_fails() {
 	ExtBuilder::market().build_and_execute(|| {
 		use crate::WeightInfo;
-		fraud_with(Other::Running);
+		let (cheat, _) = fraud_with(Other::Running);
 		System::set_block_number(4);
-		let weight = Jobs::on_initialize(4);
-		// One verdict, no queue, one query for the verdict's timeout, and one banned replica
-		// (handled like a missed acknowledgement, with its check abandoned).
+		// The jobs pallet's hook decides no verdict, so it charges none and no ban: nothing of
+		// its own is due.
+		assert_eq!(
+			Jobs::on_initialize(4),
+			<() as WeightInfo>::on_initialize_timeouts(0)
+				+ <() as WeightInfo>::on_initialize_queue(0)
+				+ <() as WeightInfo>::on_initialize_prune(0)
+		);
+		// The verifier pushes the fraud: one settlement and one banned replica (handled like a
+		// missed acknowledgement, with its check abandoned).
 		let banned =
 			<() as WeightInfo>::on_initialize_timeouts(1) + CHEAPEST_WEIGHT + MOCK_VERIFIER_WEIGHT;
 		assert_eq!(crate::settlement::banned_weight::<Test>(1), banned);
+		let weight = MockVerifier::decide(cheat, 0, fraud());
 		assert_eq!(
 			weight,
-			<() as WeightInfo>::on_initialize_timeouts(1)
-				+ MOCK_VERIFIER_WEIGHT
-				+ <() as WeightInfo>::on_initialize_queue(0)
-				+ CHEAPEST_WEIGHT
-				+ banned + <() as WeightInfo>::on_initialize_prune(0)
+			<() as WeightInfo>::on_initialize_timeouts(1).max(<() as WeightInfo>::accept())
+				+ banned
 		);
+		assert!(weight.all_lte(<Jobs as VerdictSink<AccountId>>::decided_weight()));
 		assert!(MockRegistry::get(ALICE).unwrap().banned);
+		assert_eq!(job(cheat).state, JobState::Failed);
 	});
 }

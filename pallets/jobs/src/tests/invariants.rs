@@ -34,6 +34,21 @@ fn try_state_catches_a_missing_timeout() {
 }
 
 #[test]
+fn try_state_catches_a_submitted_replica_that_kept_its_deadline() {
+	ExtBuilder::market().build_and_execute(|| {
+		let id = post(CLIENT, spec());
+		ack(ALICE, id, 0);
+		submit(ALICE, id, 0, 1);
+		assert_ok!(Jobs::do_try_state());
+		// The verifier owns a submitted receipt: a timeout of the jobs pallet's own for it
+		// would fail or settle it behind the verifier's back.
+		Timeouts::<Test>::insert(DEADLINE + 1, (id, Timeout::Delivery(0)), ());
+		assert!(Jobs::do_try_state().is_err());
+		Timeouts::<Test>::remove(DEADLINE + 1, (id, Timeout::Delivery(0)));
+	});
+}
+
+#[test]
 fn try_state_catches_a_hold_that_differs_from_the_escrow() {
 	ExtBuilder::market().build_and_execute(|| {
 		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
@@ -253,14 +268,14 @@ fn mixed_run(seed: u64) -> Met {
 						let verdict = match dice.roll(8) {
 							0 if !fraud_done => {
 								fraud_done = true;
-								fraud()
+								Look::Decided(fraud())
 							},
-							1 => Verdict::Rejected {
+							1 => Look::Decided(Verdict::Rejected {
 								offence: SlashReason::Dissent,
 								watcher: Some(CLIENT2),
-							},
-							2 => Verdict::Pending(now + 2),
-							_ => Verdict::Accepted,
+							}),
+							2 => Look::Pending(now + 2),
+							_ => Look::ACCEPTED,
 						};
 						let submitted = ok_or_one_of(
 							Jobs::submit_receipt(worker, id, replica, receipt(used)),

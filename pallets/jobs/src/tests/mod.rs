@@ -43,7 +43,7 @@ mod queue;
 mod receipt;
 mod settlement;
 mod timeouts;
-mod verdict_ready;
+mod verdicts;
 
 // ---- the standard job ------------------------------------------------------------------------
 
@@ -176,11 +176,6 @@ fn submit(provider: AccountId, job: JobId, replica: u32, used: u64) {
 	assert_ok!(Jobs::submit_receipt(signed(worker_of(provider)), job, replica, receipt(used)));
 }
 
-/// The verifier says the verdict on replica `replica` of `job` is ready.
-fn verdict_ready(job: JobId, replica: u32) -> frame_support::weights::Weight {
-	<Jobs as VerdictSink>::verdict_ready(job, replica)
-}
-
 // ---- reading the state -----------------------------------------------------------------------
 
 fn job(id: JobId) -> JobOf<Test> {
@@ -303,6 +298,7 @@ fn fraud_slash(who: AccountId, client: AccountId) -> SlashRecord {
 	}
 }
 
-fn fraud() -> Verdict<AccountId, BlockNumber> {
+/// The verdict of a proven fraud, with no watcher.
+fn fraud() -> Verdict<AccountId> {
 	Verdict::Rejected { offence: SlashReason::Fraud, watcher: None }
 }

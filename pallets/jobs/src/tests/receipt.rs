@@ -21,10 +21,12 @@ fn hands_the_receipt_to_the_verifier() {
 				verdict_at,
 			}]
 		);
-		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { verdict_at });
+		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { since: 4 });
 		assert_eq!(job(id).replicas[0].receipt, Some(receipt(60)));
-		assert!(!has_timeout(DEADLINE + 1, id, Timeout::Delivery(0)));
-		assert!(has_timeout(verdict_at, id, Timeout::Verdict(0)));
+		// The deadline's timeout is gone and none replaces it: the verifier owns the receipt
+		// now, and looks at it first when it said.
+		assert!(timeouts_of(id).is_empty());
+		assert_eq!(MockVerifier::next_look(id, 0), Some(verdict_at));
 		assert_eq!(
 			MockVerifier::calls(),
 			vec![VerifierCall::Submitted {
@@ -41,15 +43,17 @@ fn hands_the_receipt_to_the_verifier() {
 }
 
 #[test]
-fn a_verdict_due_now_is_asked_for_next_block() {
+fn a_look_due_now_comes_next_block() {
 	ExtBuilder::market()
 		.verifier(VerifierConfig { window: 0, ..Default::default() })
 		.build_and_execute(|| {
 			let id = post(CLIENT, spec());
 			ack(ALICE, id, 0);
 			submit(ALICE, id, 0, 60);
-			assert_eq!(replica_state(id, 0), ReplicaState::Submitted { verdict_at: 2 });
+			assert_eq!(replica_state(id, 0), ReplicaState::Submitted { since: 1 });
+			assert_eq!(MockVerifier::next_look(id, 0), Some(1));
 			run_to_block(2);
+			assert_eq!(MockVerifier::verdicts_asked(id, 0), 1);
 			assert_eq!(replica_state(id, 0), paid(300));
 		});
 }

@@ -120,7 +120,7 @@ fn three_replicas_with_one_rejected_conserve_money() {
 		MockVerifier::script(
 			id,
 			1,
-			vec![Verdict::Rejected { offence: SlashReason::Fraud, watcher: None }],
+			vec![Look::Decided(Verdict::Rejected { offence: SlashReason::Fraud, watcher: None })],
 		);
 		for (replica, provider) in [ALICE, BOB, CHARLIE].into_iter().enumerate() {
 			ack(provider, id, replica as u32);
@@ -132,8 +132,8 @@ fn three_replicas_with_one_rejected_conserve_money() {
 		run_to_block(1 + MockVerifier::config().window);
 		let charlie_pay = CHARLIE_PRICE * Balance::from(UNITS);
 		let refund = escrow - 306 - charlie_pay - fee_on(charlie_pay);
-		// The three verdicts are due in the same block, handled in storage order; the job
-		// closes after the last.
+		// The three looks are due in the same block, taken in the verifier's order; the job
+		// closes after the last verdict.
 		let mut events = take_events();
 		assert_eq!(
 			events.pop(),
@@ -292,14 +292,16 @@ fn verifier_weights_are_charged() {
 fn a_pending_verdict_is_asked_again_when_the_verifier_says() {
 	ExtBuilder::market().build_and_execute(|| {
 		let id = post(CLIENT, spec());
-		MockVerifier::script(id, 0, vec![Verdict::Pending(20)]);
+		MockVerifier::script(id, 0, vec![Look::Pending(20)]);
 		ack(ALICE, id, 0);
 		run_to_block(2);
 		submit(ALICE, id, 0, 60);
 		run_to_block(5);
 		assert_eq!(MockVerifier::verdicts_asked(id, 0), 1);
-		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { verdict_at: 20 });
-		assert!(has_timeout(20, id, Timeout::Verdict(0)));
+		// The verifier looks again at 20; the jobs pallet keeps nothing for it.
+		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { since: 2 });
+		assert_eq!(MockVerifier::next_look(id, 0), Some(20));
+		assert!(timeouts_of(id).is_empty());
 		assert_eq!(held(CLIENT), ESCROW);
 		run_to_block(19);
 		assert_eq!(MockVerifier::verdicts_asked(id, 0), 1);
@@ -318,17 +320,18 @@ fn a_pending_verdict_in_the_past_is_asked_again_next_block() {
 			id,
 			0,
 			vec![
-				Verdict::Pending(0),
-				Verdict::Pending(7),
-				Verdict::Rejected { offence: SlashReason::Fraud, watcher: None },
+				Look::Pending(0),
+				Look::Pending(7),
+				Look::Decided(Verdict::Rejected { offence: SlashReason::Fraud, watcher: None }),
 			],
 		);
 		ack(ALICE, id, 0);
 		submit(ALICE, id, 0, 60);
 		run_to_block(4);
-		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { verdict_at: 5 });
+		assert_eq!(MockVerifier::next_look(id, 0), Some(5));
 		run_to_block(5);
-		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { verdict_at: 7 });
+		assert_eq!(MockVerifier::next_look(id, 0), Some(7));
+		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { since: 1 });
 		run_to_block(7);
 		assert_eq!(MockVerifier::verdicts_asked(id, 0), 3);
 		assert_eq!(replica_state(id, 0), ReplicaState::Failed);
@@ -339,21 +342,25 @@ fn a_pending_verdict_in_the_past_is_asked_again_next_block() {
 fn a_pending_verdict_can_still_be_challenged_or_accepted() {
 	ExtBuilder::market().build_and_execute(|| {
 		let id = post(CLIENT, replicated(2));
-		MockVerifier::script(id, 0, vec![Verdict::Pending(100)]);
-		MockVerifier::script(id, 1, vec![Verdict::Pending(100)]);
+		MockVerifier::script(id, 0, vec![Look::Pending(100)]);
+		MockVerifier::script(id, 1, vec![Look::Pending(100)]);
 		ack(ALICE, id, 0);
 		ack(BOB, id, 1);
 		submit(ALICE, id, 0, 1);
 		submit(BOB, id, 1, 1);
 		run_to_block(4);
 		assert_ok!(Jobs::challenge(signed(CLIENT), id, 0));
-		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { verdict_at: 14 });
-		assert!(!has_timeout(100, id, Timeout::Verdict(0)));
+		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { since: 1 });
+		assert_eq!(MockVerifier::next_look(id, 0), Some(14));
 		assert_ok!(Jobs::accept(signed(CLIENT), id, 1));
-		assert!(!has_timeout(100, id, Timeout::Verdict(1)));
+		assert_eq!(MockVerifier::next_look(id, 1), None);
 		run_to_block(14);
 		assert_eq!(job(id).state, JobState::Completed);
-		assert_eq!(timeouts_at(100), 0);
+		assert!(timeouts_of(id).is_empty());
+		// Each replica was looked at once before the challenge and the acceptance, and the
+		// challenged one once more.
+		assert_eq!(MockVerifier::verdicts_asked(id, 0), 2);
+		assert_eq!(MockVerifier::verdicts_asked(id, 1), 1);
 	});
 }
 
@@ -366,7 +373,8 @@ fn the_verdict_may_come_after_the_deadline() {
 		submit(ALICE, id, 0, 60);
 		run_to_block(DEADLINE + 1);
 		assert!(MockStake::slashes().is_empty());
-		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { verdict_at: DEADLINE + 2 });
+		assert_eq!(replica_state(id, 0), ReplicaState::Submitted { since: DEADLINE - 1 });
+		assert_eq!(MockVerifier::next_look(id, 0), Some(DEADLINE + 2));
 		run_to_block(DEADLINE + 2);
 		assert_eq!(replica_state(id, 0), paid(300));
 	});

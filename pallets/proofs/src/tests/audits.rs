@@ -20,7 +20,7 @@ fn an_optimistic_receipt_is_audited_at_the_end_of_its_window() {
 		assert_eq!(positions.len(), 4);
 		let respond_by = end + RESPONSE_WINDOW;
 		assert_eq!(take_events(), vec![samples_drawn(0, 0, positions, respond_by, true)]);
-		assert_eq!(MockJobs::asked(), vec![(end, 0, 0, Verdict::Pending(respond_by + 1))]);
+		assert_eq!(MockJobs::due(0, 0), Some(respond_by + 1));
 
 		// Four samples only: a fifth is unknown.
 		let fifth = BoundedVec::try_from(vec![(4, prover.open(drawn(0, 0)[0]).unwrap())]).unwrap();

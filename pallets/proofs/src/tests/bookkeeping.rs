@@ -4,11 +4,47 @@ use super::*;
 use tessera_primitives::jobs::Verifier;
 
 #[test]
-fn a_receipt_the_pallet_never_saw_is_accepted() {
+fn a_look_at_a_receipt_the_pallet_never_saw_tells_nothing() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_eq!(<Proofs as Verifier<_, _, _>>::verdict(7, 0), Verdict::Accepted);
+		assert_eq!(crate::verifier::look::<Test>(7, 0), None);
+		crate::agenda::settle::<Test>(7, 0);
+		assert!(MockJobs::told().is_empty());
 		// Closing it is harmless.
 		<Proofs as Verifier<_, _, _>>::closed(7, 0);
+	});
+}
+
+#[test]
+fn a_look_left_behind_by_a_closed_check_is_skipped() {
+	ExtBuilder::default().build_and_execute(|| {
+		let at = submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
+		assert_eq!(MockJobs::due(0, 0), Some(at));
+		assert_ok!(MockJobs::accept(0, 0));
+		// Accepting early took the look out with the check.
+		assert_eq!(MockJobs::due(0, 0), None);
+		assert_eq!(crate::Agenda::<Test>::iter().count(), 0);
+		run_to_block(at + 1);
+		assert!(MockJobs::told().is_empty());
+	});
+}
+
+#[test]
+fn a_backlog_of_looks_carries_over_and_none_is_skipped() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 70 receipts whose windows all end in one block: more than the 64 looks a block makes.
+		let spec = opaque_spec(Verification::Optimistic);
+		let mut at = 0;
+		for job in 0..70 {
+			at = submit(job, 0, ALICE, &spec, &receipt(out(1), 100));
+		}
+		run_to_block(at);
+		assert_eq!(MockJobs::told().len(), 64);
+		assert_eq!(crate::AgendaCursor::<Test>::get(), at);
+		run_to_block(at + 1);
+		assert_eq!(MockJobs::told().len(), 70);
+		for job in 0..70 {
+			assert_eq!(MockJobs::verdict(job, 0), Some((Verdict::Accepted, if job < 64 { at } else { at + 1 })));
+		}
 	});
 }
 

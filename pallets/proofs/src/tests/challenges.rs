@@ -146,7 +146,7 @@ fn a_frivolous_challenge_costs_the_challenger_its_bond() {
 			assert_ok!(reveal_result(provider, 0, output));
 		}
 		// The last reveal settles it in its block.
-		assert_eq!(MockVerdicts::ready(), vec![(0, 0)]);
+		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 		assert!(System::block_number() < until);
 		MockJobs::postpone(0, 0, System::block_number() + 1);
 		run_to_block(System::block_number() + 1);
@@ -250,7 +250,7 @@ fn executors_against_the_majority_or_silent_lose_their_collateral() {
 		assert!(matches!(stage(0, 0), Stage::Reexecution { revealing: true, .. }));
 		assert_ok!(reveal_result(BOB, 0, honest));
 		assert_ok!(reveal_result(CHARLIE, 0, honest));
-		assert_eq!(MockVerdicts::ready(), vec![(0, 0)]);
+		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 		MockJobs::postpone(0, 0, System::block_number() + 1);
 		run_to_block(System::block_number() + 1);
 		assert_eq!(

@@ -118,10 +118,10 @@ fn three_agreeing_replicas_are_all_accepted() {
 		let output = job.honest().output_commitment();
 		seal_all(&with_replicas(job.spec(Verification::Replicated), 3), &[output; 3]);
 		reveal_all(&[output; 2]);
-		assert!(MockVerdicts::ready().is_empty());
+		assert!(MockJobs::told().is_empty());
 		// The last reveal has every replica settled at once.
 		assert_ok!(reveal(0, 2, CHARLIE, output));
-		assert_eq!(MockVerdicts::ready(), vec![(0, 0), (0, 1), (0, 2)]);
+		assert_eq!(MockJobs::told(), vec![(0, 0), (0, 1), (0, 2)]);
 		System::reset_events();
 		assert_eq!(Tallies::<Test>::get(0).map(|t| t.replicas), Some(3));
 		run_to_block(START + REPLICATION_POLL);
@@ -417,5 +417,26 @@ fn resolve_dispute_refuses_jobs_that_are_not_disputed() {
 			Proofs::resolve_dispute(root(), 1, None, Some(out(1))),
 			Error::<Test>::NotDisputed
 		);
+	});
+}
+
+#[test]
+fn zz_scratch_dissent_then_accept() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = MatMul::seeded(SMALL, 1);
+		let prover = job.honest();
+		let honest = prover.output_commitment();
+		let wrong = job.prover(&job.wrong_c()).output_commitment();
+		let outputs = [honest, honest, wrong];
+		seal_all(&with_replicas(job.spec(Verification::Replicated), 3), &outputs);
+		reveal_all(&outputs);
+		println!("stage0 {:?} stage2 {:?}", stage(0, 0), stage(0, 2));
+		println!("accept: {:?}", MockJobs::accept(0, 0));
+		run_to_block(DRAW);
+		assert_ok!(answer(BOB, 0, 1, &prover, &all(SPOT_CHECK_SAMPLES)));
+		run_to_block(90);
+		println!("v1 {:?} v2 {:?} stage2 {:?} due {:?}", verdict(0, 1), verdict(0, 2), Checks::<Test>::get(0, 2).map(|c| c.stage), MockJobs::due(0, 2));
+		run_to_block(400);
+		println!("v2 {:?} due {:?}", verdict(0, 2), MockJobs::due(0, 2));
 	});
 }

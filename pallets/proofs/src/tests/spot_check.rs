@@ -25,14 +25,14 @@ fn an_honest_answer_is_free_operational_and_settled_at_once() {
 		// Half the samples: free, but nothing decided yet.
 		let half = answer(ALICE, 0, 0, &prover, &[0, 1, 2, 3]).expect("taken");
 		assert_eq!(half.pays_fee, Pays::No);
-		assert!(MockVerdicts::ready().is_empty());
+		assert!(MockJobs::told().is_empty());
 		let rest = answer(ALICE, 0, 0, &prover, &[4, 5, 6, 7]).expect("taken");
 		assert_eq!(rest.pays_fee, Pays::No);
-		assert_eq!(MockVerdicts::ready(), vec![(0, 0)]);
+		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 		// A made-up output's answer proves the fault: it pays, and is reported at once too.
 		let wrong = answer(BOB, 1, 0, &made_up, &all(8)).expect("taken");
 		assert_eq!(wrong.pays_fee, Pays::Yes);
-		assert_eq!(MockVerdicts::ready(), vec![(0, 0), (1, 0)]);
+		assert_eq!(MockJobs::told(), vec![(0, 0), (1, 0)]);
 	});
 }
 
@@ -52,7 +52,7 @@ fn an_honest_provider_passes_with_seed_inputs() {
 		);
 		assert_eq!(stage(0, 0), Stage::Draw { at: DRAW, audit: false });
 		run_to_block(DRAW - 1);
-		assert!(MockJobs::asked().is_empty());
+		assert_eq!(MockJobs::due(0, 0), Some(DRAW));
 		assert!(take_events().is_empty());
 
 		run_to_block(DRAW);
@@ -70,7 +70,7 @@ fn an_honest_provider_passes_with_seed_inputs() {
 				audit: false
 			}
 		);
-		assert_eq!(MockJobs::asked(), vec![(DRAW, 0, 0, Verdict::Pending(respond_by + 1))]);
+		assert_eq!(MockJobs::due(0, 0), Some(respond_by + 1));
 
 		run_to_block(DRAW + 1);
 		assert_ok!(answer(ALICE, 0, 0, &prover, &all(8)));
