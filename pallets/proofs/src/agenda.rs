@@ -26,11 +26,7 @@ use tessera_primitives::jobs::{JobId, VerdictSink};
 /// Schedules the next look at replica `replica` of `job` at `at`, or at the next block if `at`
 /// is not in the future (this block's hook has run), in place of the one scheduled. Returns
 /// the block it is scheduled at.
-pub fn schedule<T: Config>(
-	job: JobId,
-	replica: u32,
-	at: BlockNumberFor<T>,
-) -> BlockNumberFor<T> {
+pub fn schedule<T: Config>(job: JobId, replica: u32, at: BlockNumberFor<T>) -> BlockNumberFor<T> {
 	let next_block = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
 	let at = at.max(next_block);
 	if let Some(old) = NextLook::<T>::get(job, replica) {
@@ -58,8 +54,9 @@ pub fn settle<T: Config>(job: JobId, replica: u32) -> Weight {
 			schedule::<T>(job, replica, next);
 			verifier::look_weight::<T>()
 		},
-		Some(Look::Decided(verdict)) => verifier::look_weight::<T>()
-			.saturating_add(T::Verdicts::decided(job, replica, verdict)),
+		Some(Look::Decided(verdict)) => {
+			verifier::look_weight::<T>().saturating_add(T::Verdicts::decided(job, replica, verdict))
+		},
 	}
 }
 

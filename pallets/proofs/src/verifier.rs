@@ -265,6 +265,9 @@ pub fn may_accept<T: Config>(job: JobId, replica: u32) -> sp_runtime::DispatchRe
 		| Stage::Reexecution { .. }
 		| Stage::Disputed
 		| Stage::Decided(Decision::Rejected { .. }) => true,
+		// A replicated winner waiting for the spot-check a dissent ordered: accepting it
+		// early would decide what the spot-check must (whether the outvoted are slashed).
+		Stage::Draw { audit: false, .. } if check.policy == Verification::Replicated => true,
 		// A replica is accepted early only once its reveal agrees with every other.
 		Stage::Sealed { .. } | Stage::Revealing { .. } | Stage::Quorum | Stage::Outvoted => {
 			!quorum::may_accept::<T>(job, &check)

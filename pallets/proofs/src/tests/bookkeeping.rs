@@ -37,13 +37,27 @@ fn a_backlog_of_looks_carries_over_and_none_is_skipped() {
 		for job in 0..70 {
 			at = submit(job, 0, ALICE, &spec, &receipt(out(1), 100));
 		}
+		run_to_block(at - 1);
+		assert!(MockJobs::told().is_empty());
+		// The hook makes 64 looks in `at` and stays on that block for the rest.
 		run_to_block(at);
 		assert_eq!(MockJobs::told().len(), 64);
 		assert_eq!(crate::AgendaCursor::<Test>::get(), at);
+		assert_eq!(crate::Agenda::<Test>::iter_key_prefix(at).count(), 6);
+		// The next block's hook finishes `at` first, then walks on past its own block.
 		run_to_block(at + 1);
-		assert_eq!(MockJobs::told().len(), 70);
-		for job in 0..70 {
-			assert_eq!(MockJobs::verdict(job, 0), Some((Verdict::Accepted, if job < 64 { at } else { at + 1 })));
+		assert_eq!(crate::AgendaCursor::<Test>::get(), at + 2);
+		assert_eq!(crate::Agenda::<Test>::iter().count(), 0);
+		// Every receipt is told once: the hook takes a block's looks in its agenda's storage
+		// order, not by job, so which 6 come late is not by job either; the first 64 told came
+		// in `at`, the last 6 one block late, none early.
+		let told = MockJobs::told();
+		let mut jobs: Vec<JobId> = told.iter().map(|(job, _)| *job).collect();
+		jobs.sort();
+		assert_eq!(jobs, (0..70).collect::<Vec<_>>());
+		for (n, (job, replica)) in told.into_iter().enumerate() {
+			let block = if n < 64 { at } else { at + 1 };
+			assert_eq!(MockJobs::verdict(job, replica), accepted_at(block), "job {job}");
 		}
 	});
 }
@@ -54,15 +68,24 @@ fn closing_a_check_forgets_it() {
 		submit(0, 0, ALICE, &opaque_spec(Verification::Optimistic), &receipt(out(1), 100));
 		assert_ok!(MockJobs::accept(0, 0));
 		assert_eq!(Checks::<Test>::iter().count(), 0);
-		// A replicated job keeps its tally until every replica is closed.
-		submit(1, 0, ALICE, &replicated(2), &sealed_receipt(1, 0, ALICE, out(1)));
-		submit(1, 1, BOB, &replicated(2), &sealed_receipt(1, 1, BOB, out(1)));
-		assert_ok!(reveal(1, 0, ALICE, out(1)));
-		assert_ok!(reveal(1, 1, BOB, out(1)));
+		// A replicated job keeps its tally until every replica is closed. (A deterministic
+		// one, which waits for its audit draw after the reveals agree: an opaque one would be
+		// decided and closed by the last reveal.)
+		let job = MatMul::seeded(SMALL, 1);
+		let output = job.honest().output_commitment();
+		let spec = with_replicas(job.spec(Verification::Replicated), 2);
+		submit(1, 0, ALICE, &spec, &sealed_receipt(1, 0, ALICE, output));
+		submit(1, 1, BOB, &spec, &sealed_receipt(1, 1, BOB, output));
+		assert_ok!(reveal(1, 0, ALICE, output));
+		assert_ok!(reveal(1, 1, BOB, output));
+		assert_eq!(stage(1, 0), Stage::Draw { at: DRAW, audit: true });
 		assert_ok!(MockJobs::accept(1, 0));
+		assert_eq!(MockJobs::due(1, 0), None);
 		assert!(Tallies::<Test>::get(1).is_some());
 		assert_ok!(MockJobs::accept(1, 1));
 		assert!(Tallies::<Test>::get(1).is_none());
+		assert_eq!(crate::Agenda::<Test>::iter().count(), 0);
+		assert!(MockJobs::told().is_empty());
 	});
 }
 

@@ -145,11 +145,10 @@ fn a_frivolous_challenge_costs_the_challenger_its_bond() {
 		for (provider, output) in outputs {
 			assert_ok!(reveal_result(provider, 0, output));
 		}
-		// The last reveal settles it in its block.
+		// The last reveal settles it in its block, long before the re-execution window ends.
 		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 		assert!(System::block_number() < until);
-		MockJobs::postpone(0, 0, System::block_number() + 1);
-		run_to_block(System::block_number() + 1);
+		assert_eq!(verdict(0, 0), accepted_at(System::block_number()));
 
 		// Half the bond split among the three executors (16 each), the rest to Alice.
 		let each = EXECUTOR_POT / 3;
@@ -162,7 +161,6 @@ fn a_frivolous_challenge_costs_the_challenger_its_bond() {
 			to_provider,
 			refunded: 0,
 		}));
-		assert_eq!(verdict(0, 0).map(|(v, _)| v), Some(Verdict::Accepted));
 		assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL - CHALLENGE_BOND, 0));
 		assert_eq!(free(ALICE), STAKE + to_provider);
 		for provider in [BOB, CHARLIE, DAVE] {
@@ -191,8 +189,6 @@ fn a_justified_challenge_proves_fraud_and_refunds_the_challenger() {
 		run_to_block(2);
 		challenge_and_draw(WATCHER, claimed);
 		seal_and_reveal(&[(BOB, honest), (CHARLIE, honest), (DAVE, honest)]);
-		MockJobs::postpone(0, 0, System::block_number() + 1);
-		run_to_block(System::block_number() + 1);
 		let each = EXECUTOR_POT / 3;
 		assert!(take_events().contains(&Event::ChallengeSettled {
 			job: 0,
@@ -202,9 +198,13 @@ fn a_justified_challenge_proves_fraud_and_refunds_the_challenger() {
 			to_provider: 0,
 			refunded: CHALLENGE_BOND - 3 * each,
 		}));
+		// Rejected in the block of the last reveal.
 		assert_eq!(
-			verdict(0, 0).map(|(v, _)| v),
-			Some(Verdict::Rejected { offence: SlashReason::Fraud, watcher: Some(WATCHER) })
+			verdict(0, 0),
+			Some((
+				Verdict::Rejected { offence: SlashReason::Fraud, watcher: Some(WATCHER) },
+				System::block_number()
+			))
 		);
 		assert_eq!((free(WATCHER), held(WATCHER)), (INITIAL - 3 * each, 0));
 		all_released();
@@ -227,13 +227,11 @@ fn executors_against_the_majority_or_silent_lose_their_collateral() {
 		assert_ok!(reveal_result(DAVE, 0, out(9)));
 		assert_ok!(reveal_result(BOB, 0, honest));
 		assert_ok!(reveal_result(CHARLIE, 0, honest));
-		MockJobs::postpone(0, 0, System::block_number() + 1);
-		run_to_block(System::block_number() + 1);
 		assert_eq!(
 			MockCollateral::slashes(),
 			vec![(DAVE, EXECUTOR_COLLATERAL, SlashReason::Dissent)]
 		);
-		assert_eq!(verdict(0, 0).map(|(v, _)| v), Some(Verdict::Accepted));
+		assert_eq!(verdict(0, 0), accepted_at(System::block_number()));
 		let each = EXECUTOR_POT / 2;
 		assert_eq!((free(BOB), free(CHARLIE), free(DAVE)), (STAKE + each, STAKE + each, STAKE));
 		all_released();
@@ -251,13 +249,11 @@ fn executors_against_the_majority_or_silent_lose_their_collateral() {
 		assert_ok!(reveal_result(BOB, 0, honest));
 		assert_ok!(reveal_result(CHARLIE, 0, honest));
 		assert_eq!(MockJobs::told(), vec![(0, 0)]);
-		MockJobs::postpone(0, 0, System::block_number() + 1);
-		run_to_block(System::block_number() + 1);
 		assert_eq!(
 			MockCollateral::slashes(),
 			vec![(DAVE, EXECUTOR_COLLATERAL, SlashReason::MissedDeadline)]
 		);
-		assert_eq!(verdict(0, 0).map(|(v, _)| v), Some(Verdict::Accepted));
+		assert_eq!(verdict(0, 0), accepted_at(until));
 		let each = EXECUTOR_POT / 2;
 		assert_eq!((free(BOB), free(CHARLIE), free(DAVE)), (STAKE + each, STAKE + each, STAKE));
 		all_released();
@@ -270,15 +266,17 @@ fn executors_without_a_majority_leave_it_to_the_dispute_origin() {
 		let (honest, claimed) = optimistic(false);
 		run_to_block(2);
 		challenge_and_draw(CLIENT, claimed);
+		// The last reveal finds no majority: disputed in its block.
 		seal_and_reveal(&[(BOB, honest), (CHARLIE, out(8)), (DAVE, out(9))]);
-		MockJobs::postpone(0, 0, System::block_number() + 1);
-		run_to_block(System::block_number() + 1);
 		assert_eq!(stage(0, 0), Stage::Disputed);
+		assert!(take_events().contains(&Event::Disputed { job: 0, replica: 0 }));
+		assert_eq!(verdict(0, 0), None);
 		// Nobody can tell who was right: those who revealed keep their collateral.
 		assert!(MockCollateral::slashes().is_empty());
 		all_released();
 		assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(honest)));
 		assert_eq!(held(CLIENT), 0);
+		assert_eq!(verdict(0, 0), accepted_at(System::block_number()));
 	});
 }
 
@@ -301,9 +299,7 @@ fn providers_that_registered_after_the_receipt_are_not_drawn() {
 		};
 		assert_eq!(booked, vec![CHARLIE, DAVE, EVE]);
 		seal_and_reveal(&[(CHARLIE, honest), (DAVE, honest), (EVE, honest)]);
-		MockJobs::postpone(0, 0, System::block_number() + 1);
-		run_to_block(System::block_number() + 1);
-		assert_eq!(verdict(0, 0).map(|(v, _)| v), Some(Verdict::Accepted));
+		assert_eq!(verdict(0, 0), accepted_at(at));
 	});
 }
 
@@ -361,13 +357,16 @@ fn a_copied_executor_seal_cannot_be_revealed() {
 		);
 		assert_noop!(reveal_result(DAVE, 0, honest), Error::<Test>::SealMismatch);
 		assert_ok!(reveal_result(CHARLIE, 0, honest));
-		// Dave never reveals: settled at the jobs pallet's next look.
-		run_to_block(MockJobs::due(0, 0).expect("a verdict due"));
+		// Dave never reveals: settled at this pallet's next look, once the reveals close.
+		let due = MockJobs::due(0, 0).expect("a look due");
+		run_to_block(due - 1);
+		assert_eq!(verdict(0, 0), None);
+		run_to_block(due);
 		assert_eq!(
 			MockCollateral::slashes(),
 			vec![(DAVE, EXECUTOR_COLLATERAL, SlashReason::MissedDeadline)]
 		);
-		assert_eq!(verdict(0, 0).map(|(v, _)| v), Some(Verdict::Accepted));
+		assert_eq!(verdict(0, 0), accepted_at(due));
 	});
 }
 
@@ -457,9 +456,11 @@ fn a_client_cannot_accept_a_receipt_under_proof() {
 		assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
 		assert!(matches!(stage(1, 0), Stage::Sampling { .. }));
 		assert_noop!(MockJobs::accept(1, 0), Error::<Test>::UnderProof);
+		// A wrong answer is told as fraud in its block: no moment is left in which it could
+		// be accepted.
 		assert_ok!(answer(ALICE, 1, 0, &wrong, &all(8)));
-		assert!(matches!(stage(1, 0), Stage::Decided(Decision::Rejected { .. })));
-		assert_noop!(MockJobs::accept(1, 0), Error::<Test>::UnderProof);
+		assert_eq!(verdict(1, 0), fraud_at(System::block_number()));
+		assert!(Checks::<Test>::get(1, 0).is_none());
 		assert_eq!(total(&EVERYONE), before);
 	});
 }
@@ -500,14 +501,17 @@ fn a_challenge_of_an_opaque_job_goes_to_the_dispute_origin_at_once() {
 				},
 			]
 		);
-		run_to_block(2 + 2 * DISPUTE_POLL);
+		// Rejected in the block of the resolution, not at the next look.
 		assert_eq!(
 			verdict(0, 0),
 			Some((
 				Verdict::Rejected { offence: SlashReason::Fraud, watcher: Some(CLIENT) },
-				2 + 2 * DISPUTE_POLL
+				2 + DISPUTE_POLL
 			))
 		);
+		assert_eq!(MockJobs::due(0, 0), None);
+		run_to_block(2 + 2 * DISPUTE_POLL);
+		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 		assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL, 0));
 		assert_eq!(free(ALICE), STAKE);
 		assert_eq!(total(&EVERYONE), before);
@@ -538,8 +542,9 @@ fn the_dispute_origin_can_uphold_an_opaque_receipt() {
 				},
 			]
 		);
+		assert_eq!(verdict(0, 0), accepted_at(2));
 		run_to_block(2 + DISPUTE_POLL);
-		assert_eq!(verdict(0, 0), accepted_at(2 + DISPUTE_POLL));
+		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 		assert_eq!((free(CLIENT), held(CLIENT)), (INITIAL - CHALLENGE_BOND, 0));
 		assert_eq!(free(ALICE), STAKE + CHALLENGE_BOND);
 		assert_eq!(total(&EVERYONE), before);
@@ -599,10 +604,11 @@ fn disputes_of_replicas_that_may_differ_are_decided_one_at_a_time() {
 			Error::<Test>::NotDisputed
 		);
 		assert_ok!(Proofs::resolve_dispute(root(), 0, Some(0), Some(out(1))));
-		assert_eq!(stage(0, 0), Stage::Decided(Decision::Accepted));
+		assert_eq!(verdict(0, 0), accepted_at(2));
 		assert_eq!(stage(0, 1), Stage::Disputed);
+		assert_eq!(verdict(0, 1), None);
 		assert_ok!(Proofs::resolve_dispute(root(), 0, Some(1), Some(out(2))));
-		assert_eq!(stage(0, 1), Stage::Decided(Decision::Accepted));
+		assert_eq!(verdict(0, 1), accepted_at(2));
 		assert_eq!(
 			take_events(),
 			vec![
@@ -663,15 +669,17 @@ fn a_receipt_being_audited_can_no_longer_be_challenged() {
 		run_to_block(START + CHALLENGE_WINDOW);
 		assert!(matches!(stage(0, 0), Stage::Sampling { audit: true, .. }));
 		assert_noop!(MockJobs::challenge(0, 0, CLIENT), Error::<Test>::ChallengeClosed);
+		// Passed, told and closed at once: nothing is left to challenge.
 		assert_ok!(answer(ALICE, 0, 0, &prover, &all(4)));
-		assert_noop!(MockJobs::challenge(0, 0, CLIENT), Error::<Test>::ChallengeClosed);
+		assert_eq!(verdict(0, 0), accepted_at(START + CHALLENGE_WINDOW));
+		assert_noop!(MockJobs::challenge(0, 0, CLIENT), Error::<Test>::UnknownCheck);
 	});
 }
 
 #[test]
 fn a_challenge_after_the_window_is_refused_even_if_the_verdict_is_late() {
-	// The window closes at `until` even when the jobs pallet's hook is behind and asks for
-	// the verdict late.
+	// The window closes at `until` even when this pallet's hook is behind and looks at the
+	// receipt late.
 	ExtBuilder::default().build_and_execute(|| {
 		optimistic(false);
 		let end = START + CHALLENGE_WINDOW;

@@ -1,8 +1,8 @@
 use crate::{
 	mock::*,
 	pallet::{Authorities, Checks, Enclaves, Measurements, Tallies},
-	sampling, AttestationReport, Challenge, Decision, Enclave, Error, Event, Executor, Fault,
-	HoldReason, OpeningsOf, ReportOf, Stage, StageOf, MAX_SAMPLES,
+	sampling, AttestationReport, Challenge, Enclave, Error, Event, Executor, Fault, HoldReason,
+	OpeningsOf, ReportOf, Stage, StageOf, MAX_SAMPLES,
 };
 use frame_support::{
 	assert_noop, assert_ok,

@@ -119,15 +119,31 @@ fn three_agreeing_replicas_are_all_accepted() {
 		seal_all(&with_replicas(job.spec(Verification::Replicated), 3), &[output; 3]);
 		reveal_all(&[output; 2]);
 		assert!(MockJobs::told().is_empty());
-		// The last reveal has every replica settled at once.
-		assert_ok!(reveal(0, 2, CHARLIE, output));
-		assert_eq!(MockJobs::told(), vec![(0, 0), (0, 1), (0, 2)]);
 		System::reset_events();
-		assert_eq!(Tallies::<Test>::get(0).map(|t| t.replicas), Some(3));
-		run_to_block(START + REPLICATION_POLL);
-		assert_eq!(take_events(), vec![Event::QuorumReached { job: 0, output }]);
+		// The last reveal has the tally decide at once...
+		assert_ok!(reveal(0, 2, CHARLIE, output));
+		assert_eq!(
+			take_events(),
+			vec![
+				Event::Revealed { job: 0, replica: 2, output },
+				Event::QuorumReached { job: 0, output }
+			]
+		);
+		// ...but a deterministic result still waits for its audit draw, from blocks that came
+		// after every receipt.
 		for replica in 0..3 {
-			assert_eq!(outcome(replica), accepted());
+			assert_eq!(stage(0, replica), Stage::Draw { at: DRAW, audit: true });
+			assert_eq!(MockJobs::due(0, replica), Some(DRAW));
+		}
+		assert!(MockJobs::told().is_empty());
+		assert_eq!(Tallies::<Test>::get(0).map(|t| t.replicas), Some(3));
+		run_to_block(DRAW - 1);
+		assert!(MockJobs::told().is_empty());
+		run_to_block(DRAW);
+		// No audit at 0%: every replica is accepted at the draw.
+		assert!(take_events().is_empty());
+		for replica in 0..3 {
+			assert_eq!(verdict(0, replica), accepted_at(DRAW));
 		}
 		// Forgotten once every replica is closed.
 		assert!(Tallies::<Test>::get(0).is_none());
@@ -173,25 +189,35 @@ fn a_lying_minority_is_slashed_only_after_every_winner_passes_its_spot_check() {
 		let wrong = job.prover(&job.wrong_c()).output_commitment();
 		let outputs = [honest, honest, wrong];
 		seal_all(&with_replicas(job.spec(Verification::Replicated), 3), &outputs);
-		reveal_all(&outputs);
 		System::reset_events();
-		run_to_block(START + REPLICATION_POLL);
-		// The dissent makes every winner face a full spot-check; the dissenter waits.
+		reveal_all(&outputs);
+		// The last reveal tallies at once: the dissent makes every winner face a full
+		// spot-check, drawn after the randomness delay; the dissenter waits.
 		let events = take_events();
 		assert!(events.contains(&Event::QuorumReached { job: 0, output: honest }));
 		assert!(events.contains(&Event::Outvoted { job: 0, replica: 2 }));
 		assert_eq!(stage(0, 2), Stage::Outvoted);
 		for replica in 0..2 {
+			assert_eq!(stage(0, replica), Stage::Draw { at: DRAW, audit: false });
+		}
+		run_to_block(DRAW);
+		for replica in 0..2 {
 			assert_eq!(drawn(0, replica).len() as u32, SPOT_CHECK_SAMPLES);
 		}
-		run_to_block(START + 3 * REPLICATION_POLL);
+		let respond_by = DRAW + RESPONSE_WINDOW;
+		run_to_block(respond_by);
 		assert_eq!(outcome(2), None, "not slashed while the winners are being checked");
 		assert_ok!(answer(ALICE, 0, 0, &prover, &all(SPOT_CHECK_SAMPLES)));
 		assert_ok!(answer(BOB, 0, 1, &prover, &all(SPOT_CHECK_SAMPLES)));
-		run_to_block(DEADLINE);
-		assert_eq!(outcome(0), accepted());
-		assert_eq!(outcome(1), accepted());
-		assert_eq!(outcome(2), dissent());
+		assert_eq!(verdict(0, 0), accepted_at(respond_by));
+		assert_eq!(verdict(0, 1), accepted_at(respond_by));
+		// The dissenter is slashed at its next look, once every winner has passed.
+		let due = MockJobs::due(0, 2).expect("the dissenter is still open");
+		assert!(due <= respond_by + REPLICATION_POLL);
+		run_to_block(due - 1);
+		assert_eq!(outcome(2), None);
+		run_to_block(due);
+		assert_eq!(verdict(0, 2), dissent().map(|v| (v, due)));
 		assert!(Tallies::<Test>::get(0).is_none());
 	});
 }
@@ -206,14 +232,16 @@ fn an_honest_minority_is_paid_when_the_majority_is_proven_wrong() {
 		let wrong = cheat.output_commitment();
 		let outputs = [honest, wrong, wrong];
 		seal_all(&with_replicas(job.spec(Verification::Replicated), 3), &outputs);
-		reveal_all(&outputs);
 		System::reset_events();
-		run_to_block(START + REPLICATION_POLL + 1);
+		reveal_all(&outputs);
+		// Tallied in the last reveal's block.
 		let events = take_events();
 		assert!(events.contains(&Event::QuorumReached { job: 0, output: wrong }));
 		assert!(events.contains(&Event::Outvoted { job: 0, replica: 0 }));
+		run_to_block(DRAW);
 		// Bob opens his made-up output; Charlie does not answer. Both are fraud.
 		assert_ok!(answer(BOB, 0, 1, &cheat, &all(SPOT_CHECK_SAMPLES)));
+		assert_eq!(verdict(0, 1), fraud_at(DRAW));
 		// Alice is spot-checked on her own output once a winner is proven wrong...
 		let sampled = run_until_sampled(0, DEADLINE);
 		assert!(System::events()
@@ -223,10 +251,12 @@ fn an_honest_minority_is_paid_when_the_majority_is_proven_wrong() {
 		assert_eq!(outcome(0), None);
 		// ...and paid once she answers.
 		assert_ok!(answer(ALICE, 0, 0, &prover, &all(SPOT_CHECK_SAMPLES)));
-		run_to_block(sampled + RESPONSE_WINDOW + 1);
+		assert_eq!(verdict(0, 0), accepted_at(sampled));
+		assert_eq!(outcome(2), None);
+		run_to_block(DRAW + RESPONSE_WINDOW + 1);
+		assert_eq!(verdict(0, 2), fraud_at(DRAW + RESPONSE_WINDOW + 1));
 		assert_eq!(outcome(0), accepted());
 		assert_eq!(outcome(1), fraud());
-		assert_eq!(outcome(2), fraud());
 		assert!(Tallies::<Test>::get(0).is_none());
 	});
 }
@@ -237,19 +267,22 @@ fn an_outvoted_opaque_replica_is_slashed_for_dissent_at_once() {
 	ExtBuilder::default().build_and_execute(|| {
 		let outputs = [out(1), out(1), out(2)];
 		seal_all(&replicated(3), &outputs);
-		reveal_all(&outputs);
 		System::reset_events();
-		run_to_block(START + REPLICATION_POLL);
+		reveal_all(&outputs);
+		// Decided in the block of the last reveal, every replica at once.
 		assert_eq!(
 			take_events(),
 			vec![
+				Event::Revealed { job: 0, replica: 0, output: out(1) },
+				Event::Revealed { job: 0, replica: 1, output: out(1) },
+				Event::Revealed { job: 0, replica: 2, output: out(2) },
 				Event::QuorumReached { job: 0, output: out(1) },
 				Event::Outvoted { job: 0, replica: 2 }
 			]
 		);
-		assert_eq!(outcome(0), accepted());
-		assert_eq!(outcome(1), accepted());
-		assert_eq!(outcome(2), dissent());
+		assert_eq!(verdict(0, 0), accepted_at(START));
+		assert_eq!(verdict(0, 1), accepted_at(START));
+		assert_eq!(verdict(0, 2), dissent().map(|v| (v, START)));
 	});
 }
 
@@ -265,15 +298,25 @@ fn a_client_accepts_a_replica_early_only_once_every_reveal_agrees() {
 		// Charlie has not revealed yet.
 		assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
 		assert_ok!(reveal(0, 2, CHARLIE, out(2)));
-		// Charlie dissents: the tally decides, not the client.
-		assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
+		// Charlie dissents: the tally decides, not the client, in the block of his reveal.
+		assert_eq!(verdict(0, 0), accepted_at(START));
+		assert_eq!(verdict(0, 1), accepted_at(START));
+		assert_eq!(verdict(0, 2), dissent().map(|v| (v, START)));
 	});
 	ExtBuilder::default().build_and_execute(|| {
-		seal_all(&replicated(2), &[out(1), out(1)]);
-		reveal_all(&[out(1), out(1)]);
+		// A deterministic job whose reveals all agree waits only for its audit draw, which
+		// the client may waive.
+		let job = MatMul::seeded(SMALL, 1);
+		let output = job.honest().output_commitment();
+		seal_all(&with_replicas(job.spec(Verification::Replicated), 2), &[output; 2]);
+		reveal_all(&[output; 2]);
+		assert_eq!(stage(0, 0), Stage::Draw { at: DRAW, audit: true });
 		assert_ok!(MockJobs::accept(0, 0));
+		assert!(Tallies::<Test>::get(0).is_some());
 		assert_ok!(MockJobs::accept(0, 1));
 		assert!(Tallies::<Test>::get(0).is_none());
+		run_to_block(DRAW);
+		assert!(MockJobs::told().is_empty());
 	});
 }
 
@@ -282,10 +325,9 @@ fn three_different_outputs_go_to_the_dispute_origin() {
 	ExtBuilder::default().build_and_execute(|| {
 		let outputs = [out(1), out(2), out(3)];
 		seal_all(&replicated(3), &outputs);
-		reveal_all(&outputs);
 		System::reset_events();
-		run_to_block(START + REPLICATION_POLL);
-		// No output has a majority.
+		reveal_all(&outputs);
+		// No output has a majority: disputed in the last reveal's block.
 		assert!((0..3).all(|replica| stage(0, replica) == Stage::Disputed));
 		let mut disputed: Vec<u32> = take_events()
 			.into_iter()
@@ -295,6 +337,10 @@ fn three_different_outputs_go_to_the_dispute_origin() {
 			.collect();
 		disputed.sort();
 		assert_eq!(disputed, vec![0, 1, 2]);
+		// The hook's looks leave it to the dispute origin.
+		run_to_block(START + DISPUTE_POLL);
+		assert!((0..3).all(|replica| stage(0, replica) == Stage::Disputed));
+		assert!(MockJobs::told().is_empty());
 
 		assert_noop!(
 			Proofs::resolve_dispute(signed(CLIENT), 0, None, Some(out(2))),
@@ -305,16 +351,17 @@ fn three_different_outputs_go_to_the_dispute_origin() {
 			take_events(),
 			vec![Event::DisputeResolved { job: 0, replica: None, accepted: Some(out(2)) }]
 		);
-		assert_eq!(Tallies::<Test>::get(0).and_then(|t| t.agreed), Some(out(2)));
+		// Every replica is settled in the block of the resolution; the tally goes with the
+		// last check.
+		let resolved = START + DISPUTE_POLL;
+		assert_eq!(verdict(0, 0), dissent().map(|v| (v, resolved)));
+		assert_eq!(verdict(0, 1), accepted_at(resolved));
+		assert_eq!(verdict(0, 2), dissent().map(|v| (v, resolved)));
+		assert!(Tallies::<Test>::get(0).is_none());
 		assert_noop!(
 			Proofs::resolve_dispute(root(), 0, None, Some(out(1))),
 			Error::<Test>::NotDisputed
 		);
-		run_to_block(START + REPLICATION_POLL + DISPUTE_POLL);
-		assert_eq!(outcome(0), dissent());
-		assert_eq!(outcome(1), accepted());
-		assert_eq!(outcome(2), dissent());
-		assert!(Tallies::<Test>::get(0).is_none());
 	});
 }
 
@@ -326,9 +373,8 @@ fn the_dispute_origin_can_reject_every_replica() {
 		reveal_all(&outputs);
 		run_to_block(START + REPLICATION_POLL);
 		assert_ok!(Proofs::resolve_dispute(root(), 0, None, None));
-		run_to_block(START + REPLICATION_POLL + DISPUTE_POLL);
 		for replica in 0..3 {
-			assert_eq!(outcome(replica), dissent());
+			assert_eq!(verdict(0, replica), dissent().map(|v| (v, START + REPLICATION_POLL)));
 		}
 	});
 }
@@ -353,9 +399,8 @@ fn reveals_open_at_the_deadline_when_a_replica_never_seals() {
 		run_to_block(until + 1);
 		assert!((0..2).all(|replica| stage(0, replica) == Stage::Disputed));
 		assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(1))));
-		run_to_block(until + 1 + DISPUTE_POLL);
-		assert_eq!(outcome(0), accepted());
-		assert_eq!(outcome(1), dissent());
+		assert_eq!(verdict(0, 0), accepted_at(until + 1));
+		assert_eq!(verdict(0, 1), dissent().map(|v| (v, until + 1)));
 		// Once the deadline has passed no receipt can come any more: the tally goes with the
 		// last check.
 		assert_eq!(Checks::<Test>::iter_prefix(0).count(), 0);
@@ -369,10 +414,11 @@ fn five_replicas_need_three_agreeing() {
 		let outputs = [out(1), out(1), out(2), out(1), out(3)];
 		seal_all(&replicated(5), &outputs);
 		reveal_all(&outputs);
-		run_to_block(START + REPLICATION_POLL + 1);
+		// All decided by the last reveal.
 		let expected = [accepted(), accepted(), dissent(), accepted(), dissent()];
-		for (replica, verdict) in expected.into_iter().enumerate() {
-			assert_eq!(outcome(replica as u32), verdict, "replica {replica}");
+		for (replica, expected) in expected.into_iter().enumerate() {
+			let told = expected.map(|v| (v, START));
+			assert_eq!(verdict(0, replica as u32), told, "replica {replica}");
 		}
 		assert!(Tallies::<Test>::get(0).is_none());
 	});
@@ -387,10 +433,10 @@ fn two_pairs_and_a_fifth_output_go_to_the_dispute_origin() {
 		run_to_block(START + REPLICATION_POLL + 1);
 		assert!((0..5).all(|replica| stage(0, replica) == Stage::Disputed));
 		assert_ok!(Proofs::resolve_dispute(root(), 0, None, Some(out(2))));
-		run_to_block(START + REPLICATION_POLL + 1 + DISPUTE_POLL);
 		for replica in 0..5 {
 			let expected = if replica == 2 || replica == 3 { accepted() } else { dissent() };
-			assert_eq!(outcome(replica), expected);
+			let told = expected.map(|v| (v, START + REPLICATION_POLL + 1));
+			assert_eq!(verdict(0, replica), told);
 		}
 	});
 }
@@ -420,23 +466,20 @@ fn resolve_dispute_refuses_jobs_that_are_not_disputed() {
 	});
 }
 
+/// A dissent from a deterministic result makes every winner face a spot-check; until it is
+/// drawn the winners wait in [`Stage::Draw`]. Accepting a winner early then would decide what
+/// its spot-check must, and the outvoted replicas wait on its verdict.
 #[test]
-fn zz_scratch_dissent_then_accept() {
+fn a_client_cannot_accept_a_winner_early_while_a_dissent_waits_for_its_spot_check() {
 	ExtBuilder::default().build_and_execute(|| {
 		let job = MatMul::seeded(SMALL, 1);
-		let prover = job.honest();
-		let honest = prover.output_commitment();
+		let honest = job.honest().output_commitment();
 		let wrong = job.prover(&job.wrong_c()).output_commitment();
 		let outputs = [honest, honest, wrong];
 		seal_all(&with_replicas(job.spec(Verification::Replicated), 3), &outputs);
 		reveal_all(&outputs);
-		println!("stage0 {:?} stage2 {:?}", stage(0, 0), stage(0, 2));
-		println!("accept: {:?}", MockJobs::accept(0, 0));
-		run_to_block(DRAW);
-		assert_ok!(answer(BOB, 0, 1, &prover, &all(SPOT_CHECK_SAMPLES)));
-		run_to_block(90);
-		println!("v1 {:?} v2 {:?} stage2 {:?} due {:?}", verdict(0, 1), verdict(0, 2), Checks::<Test>::get(0, 2).map(|c| c.stage), MockJobs::due(0, 2));
-		run_to_block(400);
-		println!("v2 {:?} due {:?}", verdict(0, 2), MockJobs::due(0, 2));
+		assert_eq!(stage(0, 0), Stage::Draw { at: DRAW, audit: false });
+		assert_eq!(stage(0, 2), Stage::Outvoted);
+		assert_noop!(MockJobs::accept(0, 0), Error::<Test>::UnderProof);
 	});
 }

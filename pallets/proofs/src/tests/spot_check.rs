@@ -29,10 +29,12 @@ fn an_honest_answer_is_free_operational_and_settled_at_once() {
 		let rest = answer(ALICE, 0, 0, &prover, &[4, 5, 6, 7]).expect("taken");
 		assert_eq!(rest.pays_fee, Pays::No);
 		assert_eq!(MockJobs::told(), vec![(0, 0)]);
+		assert_eq!(verdict(0, 0), accepted_at(DRAW));
 		// A made-up output's answer proves the fault: it pays, and is reported at once too.
 		let wrong = answer(BOB, 1, 0, &made_up, &all(8)).expect("taken");
 		assert_eq!(wrong.pays_fee, Pays::Yes);
 		assert_eq!(MockJobs::told(), vec![(0, 0), (1, 0)]);
+		assert_eq!(verdict(1, 0), fraud_at(DRAW));
 	});
 }
 
@@ -75,14 +77,14 @@ fn an_honest_provider_passes_with_seed_inputs() {
 		run_to_block(DRAW + 1);
 		assert_ok!(answer(ALICE, 0, 0, &prover, &all(8)));
 		assert_eq!(take_events(), vec![Event::SpotCheckPassed { job: 0, replica: 0 }]);
-		assert_eq!(stage(0, 0), Stage::Decided(Decision::Accepted));
-		// The jobs pallet is told at once (in the runtime it settles there and then); this
-		// mock of it collects the verdict at the block it was told.
-		run_to_block(respond_by);
-		assert_eq!(verdict(0, 0), None);
-		run_to_block(respond_by + 1);
-		assert_eq!(verdict(0, 0), accepted_at(respond_by + 1));
+		// The jobs pallet is told in the block of the answer (and settles there and then),
+		// not at the end of the response window; it closed the check and its look.
+		assert_eq!(verdict(0, 0), accepted_at(DRAW + 1));
 		assert!(Checks::<Test>::get(0, 0).is_none());
+		assert_eq!(MockJobs::due(0, 0), None);
+		// Nothing is looked at or told again when the window ends.
+		run_to_block(respond_by + 1);
+		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 		assert!(take_events().is_empty());
 	});
 }
@@ -114,10 +116,14 @@ fn an_honest_provider_passes_with_committed_inputs_answering_over_two_calls() {
 			}
 		);
 		run_to_block(respond_by);
+		assert_eq!(verdict(0, 0), None);
+		// The second call, in the last block of the window, completes the answer: accepted
+		// in that block.
 		assert_ok!(answer(ALICE, 0, 0, &prover, &[3, 4, 5, 6, 7]));
 		assert_eq!(take_events(), vec![Event::SpotCheckPassed { job: 0, replica: 0 }]);
+		assert_eq!(verdict(0, 0), accepted_at(respond_by));
 		run_to_block(respond_by + 1);
-		assert_eq!(verdict(0, 0), accepted_at(respond_by + 1));
+		assert_eq!(MockJobs::told(), vec![(0, 0)]);
 	});
 }
 
@@ -146,9 +152,8 @@ fn an_honest_provider_passes_with_rows_longer_than_a_chunk() {
 				Event::SpotCheckPassed { job: 1, replica: 0 }
 			]
 		);
-		run_to_block(DRAW + RESPONSE_WINDOW + 1);
-		assert_eq!(verdict(0, 0), accepted_at(DRAW + RESPONSE_WINDOW + 1));
-		assert_eq!(verdict(1, 0), accepted_at(DRAW + RESPONSE_WINDOW + 1));
+		assert_eq!(verdict(0, 0), accepted_at(DRAW));
+		assert_eq!(verdict(1, 0), accepted_at(DRAW));
 	});
 }
 
@@ -186,12 +191,10 @@ fn a_made_up_output_is_fraud() {
 				opening_failed(1, 0, 0, OpeningError::WrongProduct),
 			]
 		);
-		let rejected =
-			Stage::Decided(Decision::Rejected { offence: SlashReason::Fraud, watcher: None });
-		assert_eq!(stage(0, 0), rejected);
-		run_to_block(DRAW + RESPONSE_WINDOW + 1);
-		assert_eq!(verdict(0, 0), fraud_at(DRAW + RESPONSE_WINDOW + 1));
-		assert_eq!(verdict(1, 0), fraud_at(DRAW + RESPONSE_WINDOW + 1));
+		// Each faulty answer is told as fraud in its own block, and its check closed.
+		assert_eq!(verdict(0, 0), fraud_at(DRAW));
+		assert_eq!(verdict(1, 0), fraud_at(DRAW));
+		assert!(Checks::<Test>::get(0, 0).is_none() && Checks::<Test>::get(1, 0).is_none());
 	});
 }
 
@@ -239,8 +242,7 @@ fn a_wrong_row_is_caught_when_a_sample_falls_in_it() {
 			take_events(),
 			vec![opening_failed(0, 0, first_hit, OpeningError::WrongProduct)]
 		);
-		run_to_block(DRAW + RESPONSE_WINDOW + 1);
-		assert_eq!(verdict(0, 0), fraud_at(DRAW + RESPONSE_WINDOW + 1));
+		assert_eq!(verdict(0, 0), fraud_at(DRAW));
 	});
 }
 
@@ -265,8 +267,7 @@ fn a_wrong_row_no_sample_falls_in_goes_unnoticed() {
 		// Every sampled position is right: the receipt passes.
 		assert_ok!(answer(ALICE, 0, 0, &prover, &all(8)));
 		assert_eq!(take_events(), vec![Event::SpotCheckPassed { job: 0, replica: 0 }]);
-		run_to_block(DRAW + RESPONSE_WINDOW + 1);
-		assert_eq!(verdict(0, 0), accepted_at(DRAW + RESPONSE_WINDOW + 1));
+		assert_eq!(verdict(0, 0), accepted_at(DRAW));
 	});
 }
 
@@ -287,14 +288,20 @@ fn withheld_openings_are_fraud() {
 		let respond_by = DRAW + RESPONSE_WINDOW;
 		run_to_block(respond_by);
 		assert!(take_events().is_empty());
+		assert_eq!(verdict(0, 0), None);
+		assert_eq!(verdict(1, 0), None);
 		run_to_block(respond_by + 1);
-		assert_eq!(
-			take_events(),
-			vec![
-				Event::SpotCheckFailed { job: 0, replica: 0, fault: Fault::Withheld },
-				Event::SpotCheckFailed { job: 1, replica: 0, fault: Fault::Withheld },
-			]
-		);
+		// Both looks are due in this block; the hook makes them in its agenda's storage
+		// order, not by job.
+		let events = take_events();
+		assert_eq!(events.len(), 2);
+		for job in 0..2 {
+			assert!(events.contains(&Event::SpotCheckFailed {
+				job,
+				replica: 0,
+				fault: Fault::Withheld
+			}));
+		}
 		assert_eq!(verdict(0, 0), fraud_at(respond_by + 1));
 		assert_eq!(verdict(1, 0), fraud_at(respond_by + 1));
 	});
@@ -355,9 +362,8 @@ fn an_opening_of_another_position_is_rejected() {
 				opening_failed(1, 0, 0, OpeningError::BadRowPath),
 			]
 		);
-		run_to_block(DRAW + RESPONSE_WINDOW + 1);
-		assert_eq!(verdict(0, 0), fraud_at(DRAW + RESPONSE_WINDOW + 1));
-		assert_eq!(verdict(1, 0), fraud_at(DRAW + RESPONSE_WINDOW + 1));
+		assert_eq!(verdict(0, 0), fraud_at(DRAW));
+		assert_eq!(verdict(1, 0), fraud_at(DRAW));
 	});
 }
 
@@ -402,10 +408,9 @@ fn a_receipt_copied_from_another_job_cannot_be_opened() {
 				opening_failed(3, 0, 0, OpeningError::WrongProduct),
 			]
 		);
-		run_to_block(DRAW + RESPONSE_WINDOW + 1);
-		assert_eq!(verdict(0, 0), accepted_at(DRAW + RESPONSE_WINDOW + 1));
+		assert_eq!(verdict(0, 0), accepted_at(DRAW));
 		for job in 1..=3 {
-			assert_eq!(verdict(job, 0), fraud_at(DRAW + RESPONSE_WINDOW + 1));
+			assert_eq!(verdict(job, 0), fraud_at(DRAW));
 		}
 	});
 }
@@ -448,9 +453,8 @@ fn wrong_roots_are_fraud() {
 				roots_failed(2, OpeningError::WrongInputRoots),
 			]
 		);
-		run_to_block(DRAW + RESPONSE_WINDOW + 1);
 		for job in 0..=2 {
-			assert_eq!(verdict(job, 0), fraud_at(DRAW + RESPONSE_WINDOW + 1));
+			assert_eq!(verdict(job, 0), fraud_at(DRAW));
 		}
 	});
 }
@@ -510,12 +514,14 @@ fn respond_refuses_before_the_draw_after_the_decision_and_after_the_window() {
 		assert_noop!(respond(0), Error::<Test>::NotSampling);
 		run_to_block(DRAW);
 
-		// Once decided, a check takes no more answers.
+		// Once decided, a check takes no more answers: it was told and closed at once, so
+		// there is no check left to answer.
 		assert_ok!(answer(ALICE, 0, 0, &prover, &all(8)));
-		assert_noop!(respond(0), Error::<Test>::NotSampling);
+		assert_eq!(verdict(0, 0), accepted_at(DRAW));
+		assert_noop!(respond(0), Error::<Test>::UnknownCheck);
 
-		// The jobs pallet's hook is behind and asks for job 1's verdict late: the window
-		// still closes at `respond_by`.
+		// This pallet's hook is behind and looks at job 1 late: the window still closes at
+		// `respond_by`.
 		let respond_by = DRAW + RESPONSE_WINDOW;
 		MockJobs::postpone(1, 0, respond_by + 3);
 		run_to_block(respond_by);
@@ -528,7 +534,7 @@ fn respond_refuses_before_the_draw_after_the_decision_and_after_the_window() {
 			take_events(),
 			vec![Event::SpotCheckFailed { job: 1, replica: 0, fault: Fault::Withheld }]
 		);
-		assert_eq!(verdict(0, 0), accepted_at(respond_by + 1));
+		assert_eq!(verdict(0, 0), accepted_at(DRAW));
 		assert_eq!(verdict(1, 0), fraud_at(respond_by + 3));
 	});
 }
@@ -566,6 +572,7 @@ fn respond_refuses_unknown_and_repeated_samples() {
 			Error::<Test>::AlreadyAnswered
 		);
 		assert_ok!(answer(ALICE, 0, 0, &prover, &[2, 3, 4, 5, 6, 7]));
-		assert_eq!(stage(0, 0), Stage::Decided(Decision::Accepted));
+		assert_eq!(verdict(0, 0), accepted_at(DRAW));
+		assert!(Checks::<Test>::get(0, 0).is_none());
 	});
 }
