@@ -93,10 +93,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `601 + r * (469 ±0)`
 		//  Estimated: `21870 + r * (2984 ±0)`
-		// Minimum execution time: 220_066_000 picoseconds.
-		Weight::from_parts(187_155_062, 21870)
-			// Standard Error: 52_759
-			.saturating_add(Weight::from_parts(44_563_614, 0).saturating_mul(r.into()))
+		// Minimum execution time: 221_088_000 picoseconds.
+		Weight::from_parts(234_292_768, 21870)
+			// Standard Error: 398_610
+			.saturating_add(Weight::from_parts(46_665_590, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11604`
 		//  Estimated: `9679`
-		// Minimum execution time: 172_165_000 picoseconds.
-		Weight::from_parts(196_372_000, 9679)
+		// Minimum execution time: 192_085_000 picoseconds.
+		Weight::from_parts(209_881_000, 9679)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -140,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1125`
 		//  Estimated: `8153`
-		// Minimum execution time: 35_703_000 picoseconds.
-		Weight::from_parts(38_337_000, 8153)
+		// Minimum execution time: 35_773_000 picoseconds.
+		Weight::from_parts(38_557_000, 8153)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -165,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2015`
 		//  Estimated: `27090`
-		// Minimum execution time: 152_907_000 picoseconds.
-		Weight::from_parts(159_156_000, 27090)
+		// Minimum execution time: 153_628_000 picoseconds.
+		Weight::from_parts(161_049_000, 27090)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -174,23 +174,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Timeouts` (r:0 w:2)
+	/// Storage: `Proofs::NextLook` (r:1 w:1)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Timeouts` (r:0 w:1)
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Checks` (r:0 w:1)
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Agenda` (r:0 w:1)
+	/// Proof: `Proofs::Agenda` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn submit_receipt() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `941`
+		//  Measured:  `983`
 		//  Estimated: `8153`
-		// Minimum execution time: 32_989_000 picoseconds.
-		Weight::from_parts(35_433_000, 8153)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Minimum execution time: 39_008_000 picoseconds.
+		Weight::from_parts(41_732_000, 8153)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Checks` (r:1 w:1)
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::NextLook` (r:1 w:1)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Banned` (r:1 w:0)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -211,20 +217,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Prunes` (r:0 w:1)
 	/// Proof: `Jobs::Prunes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Timeouts` (r:0 w:1)
-	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::ProviderJobs` (r:0 w:1)
 	/// Proof: `Jobs::ProviderJobs` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Agenda` (r:0 w:1)
+	/// Proof: `Proofs::Agenda` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn accept() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2569`
+		//  Measured:  `2659`
 		//  Estimated: `8799`
-		// Minimum execution time: 229_941_000 picoseconds.
-		Weight::from_parts(237_453_000, 8799)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+		// Minimum execution time: 234_498_000 picoseconds.
+		Weight::from_parts(243_511_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
-	/// Storage: `Jobs::Jobs` (r:1 w:1)
+	/// Storage: `Jobs::Jobs` (r:1 w:0)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Checks` (r:1 w:1)
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
@@ -232,15 +238,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Timeouts` (r:0 w:2)
-	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::NextLook` (r:1 w:1)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Agenda` (r:0 w:2)
+	/// Proof: `Proofs::Agenda` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1533`
+		//  Measured:  `1623`
 		//  Estimated: `8153`
-		// Minimum execution time: 89_953_000 picoseconds.
-		Weight::from_parts(93_979_000, 8153)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 93_179_000 picoseconds.
+		Weight::from_parts(97_485_000, 8153)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Jobs::TimeoutCursor` (r:1 w:1)
@@ -264,10 +272,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2041 + t * (980 ±0)`
 		//  Estimated: `24525 + t * (7163 ±0)`
-		// Minimum execution time: 10_305_000 picoseconds.
-		Weight::from_parts(1_499_777, 24525)
-			// Standard Error: 425_412
-			.saturating_add(Weight::from_parts(151_773_550, 0).saturating_mul(t.into()))
+		// Minimum execution time: 10_385_000 picoseconds.
+		Weight::from_parts(10_506_000, 24525)
+			// Standard Error: 165_500
+			.saturating_add(Weight::from_parts(153_426_595, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(t.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -297,10 +305,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `158 + q * (1077 ±0)`
 		//  Estimated: `21870 + q * (7163 ±0)`
-		// Minimum execution time: 1_702_000 picoseconds.
-		Weight::from_parts(3_215_904, 21870)
-			// Standard Error: 30_241
-			.saturating_add(Weight::from_parts(117_597_563, 0).saturating_mul(q.into()))
+		// Minimum execution time: 1_672_000 picoseconds.
+		Weight::from_parts(2_830_423, 21870)
+			// Standard Error: 156_188
+			.saturating_add(Weight::from_parts(122_213_081, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -322,10 +330,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `258 + p * (558 ±0)`
 		//  Estimated: `3493 + p * (7163 ±0)`
-		// Minimum execution time: 11_767_000 picoseconds.
-		Weight::from_parts(18_551_599, 3493)
-			// Standard Error: 14_377
-			.saturating_add(Weight::from_parts(14_525_510, 0).saturating_mul(p.into()))
+		// Minimum execution time: 11_778_000 picoseconds.
+		Weight::from_parts(15_318_318, 3493)
+			// Standard Error: 88_167
+			.saturating_add(Weight::from_parts(16_426_199, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -337,8 +345,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn post(r: u32, ) -> Weight {
-		Weight::from_parts(187_155_062, 21870)
-			.saturating_add(Weight::from_parts(44_563_614, 0).saturating_mul(r.into()))
+		Weight::from_parts(234_292_768, 21870)
+			.saturating_add(Weight::from_parts(46_665_590, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -346,38 +354,38 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(r.into()))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(196_372_000, 9679)
+		Weight::from_parts(209_881_000, 9679)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn acknowledge() -> Weight {
-		Weight::from_parts(38_337_000, 8153)
+		Weight::from_parts(38_557_000, 8153)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn decline() -> Weight {
-		Weight::from_parts(159_156_000, 27090)
+		Weight::from_parts(161_049_000, 27090)
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn submit_receipt() -> Weight {
-		Weight::from_parts(35_433_000, 8153)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(41_732_000, 8153)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn accept() -> Weight {
-		Weight::from_parts(237_453_000, 8799)
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
-			.saturating_add(ParityDbWeight::get().writes(15_u64))
+		Weight::from_parts(243_511_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(93_979_000, 8153)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(97_485_000, 8153)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn on_initialize_timeouts(t: u32, ) -> Weight {
-		Weight::from_parts(1_499_777, 24525)
-			.saturating_add(Weight::from_parts(151_773_550, 0).saturating_mul(t.into()))
+		Weight::from_parts(10_506_000, 24525)
+			.saturating_add(Weight::from_parts(153_426_595, 0).saturating_mul(t.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(t.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -385,8 +393,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(t.into()))
 	}
 	fn on_initialize_queue(q: u32, ) -> Weight {
-		Weight::from_parts(3_215_904, 21870)
-			.saturating_add(Weight::from_parts(117_597_563, 0).saturating_mul(q.into()))
+		Weight::from_parts(2_830_423, 21870)
+			.saturating_add(Weight::from_parts(122_213_081, 0).saturating_mul(q.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(q.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -394,8 +402,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(q.into()))
 	}
 	fn on_initialize_prune(p: u32, ) -> Weight {
-		Weight::from_parts(18_551_599, 3493)
-			.saturating_add(Weight::from_parts(14_525_510, 0).saturating_mul(p.into()))
+		Weight::from_parts(15_318_318, 3493)
+			.saturating_add(Weight::from_parts(16_426_199, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))

@@ -80,16 +80,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 8]`.
 	/// The range of component `k` is `[1, 1048576]`.
-	fn respond_committed(s: u32, k: u32, ) -> Weight {
+	fn respond_committed(_s: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `562 + s * (8 ±0)`
 		//  Estimated: `8153`
-		// Minimum execution time: 359_924_000 picoseconds.
-		Weight::from_parts(361_026_000, 8153)
-			// Standard Error: 1_103_574
-			.saturating_add(Weight::from_parts(19_516_273, 0).saturating_mul(s.into()))
-			// Standard Error: 8
-			.saturating_add(Weight::from_parts(3_375, 0).saturating_mul(k.into()))
+		// Minimum execution time: 369_879_000 picoseconds.
+		Weight::from_parts(508_849_177, 8153)
+			// Standard Error: 50
+			.saturating_add(Weight::from_parts(4_324, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -105,12 +103,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `562 + s * (8 ±0)`
 		//  Estimated: `8153`
-		// Minimum execution time: 183_973_000 picoseconds.
-		Weight::from_parts(15_395_027, 8153)
-			// Standard Error: 261_178
-			.saturating_add(Weight::from_parts(21_145_898, 0).saturating_mul(s.into()))
-			// Standard Error: 1
-			.saturating_add(Weight::from_parts(963, 0).saturating_mul(k.into()))
+		// Minimum execution time: 199_556_000 picoseconds.
+		Weight::from_parts(146_191_934, 8153)
+			// Standard Error: 1_758_637
+			.saturating_add(Weight::from_parts(18_523_710, 0).saturating_mul(s.into()))
+			// Standard Error: 12
+			.saturating_add(Weight::from_parts(1_138, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -123,10 +121,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `572 + e * (148 ±0)`
 		//  Estimated: `6075`
-		// Minimum execution time: 26_729_000 picoseconds.
-		Weight::from_parts(27_456_889, 6075)
-			// Standard Error: 14_620
-			.saturating_add(Weight::from_parts(1_139_095, 0).saturating_mul(e.into()))
+		// Minimum execution time: 27_871_000 picoseconds.
+		Weight::from_parts(44_136_949, 6075)
+			// Standard Error: 121_120
+			.saturating_add(Weight::from_parts(943_275, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -134,19 +132,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Workers` (r:1 w:0)
 	/// Proof: `Providers::Workers` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Providers` (r:3 w:0)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Ledgers` (r:3 w:3)
+	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:5 w:5)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1 w:0)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Duties` (r:0 w:3)
+	/// Proof: `Proofs::Duties` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 3]`.
 	fn reveal_reexecution(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `578 + e * (180 ±0)`
-		//  Estimated: `8153`
-		// Minimum execution time: 28_442_000 picoseconds.
-		Weight::from_parts(29_721_382, 8153)
-			// Standard Error: 18_587
-			.saturating_add(Weight::from_parts(1_318_262, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `1167 + e * (591 ±0)`
+		//  Estimated: `8153 + e * (2984 ±0)`
+		// Minimum execution time: 157_384_000 picoseconds.
+		Weight::from_parts(143_672_536, 8153)
+			// Standard Error: 572_988
+			.saturating_add(Weight::from_parts(100_642_022, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	/// Storage: `Proofs::Checks` (r:9 w:8)
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
@@ -156,16 +167,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Tallies` (r:1 w:1)
 	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(421), added: 2896, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:1 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 8]`.
 	fn resolve_dispute(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `171 + r * (542 ±0)`
-		//  Estimated: `6075 + r * (5206 ±0)`
-		// Minimum execution time: 75_672_000 picoseconds.
-		Weight::from_parts(17_831_322, 6075)
-			// Standard Error: 29_106
-			.saturating_add(Weight::from_parts(61_965_368, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		//  Measured:  `177 + r * (542 ±0)`
+		//  Estimated: `8153 + r * (5206 ±0)`
+		// Minimum execution time: 85_476_000 picoseconds.
+		Weight::from_parts(16_022_756, 8153)
+			// Standard Error: 540_068
+			.saturating_add(Weight::from_parts(82_912_223, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(r.into())))
@@ -177,8 +190,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `525`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_774_000 picoseconds.
-		Weight::from_parts(10_666_000, 1998)
+		// Minimum execution time: 9_874_000 picoseconds.
+		Weight::from_parts(11_007_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -188,8 +201,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `557`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_504_000 picoseconds.
-		Weight::from_parts(10_435_000, 1998)
+		// Minimum execution time: 9_664_000 picoseconds.
+		Weight::from_parts(14_822_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -199,8 +212,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2072`
 		//  Estimated: `3535`
-		// Minimum execution time: 21_642_000 picoseconds.
-		Weight::from_parts(23_314_000, 3535)
+		// Minimum execution time: 21_753_000 picoseconds.
+		Weight::from_parts(33_670_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -210,8 +223,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2105`
 		//  Estimated: `3535`
-		// Minimum execution time: 21_142_000 picoseconds.
-		Weight::from_parts(22_844_000, 3535)
+		// Minimum execution time: 21_011_000 picoseconds.
+		Weight::from_parts(33_209_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -233,8 +246,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3241`
 		//  Estimated: `3974`
-		// Minimum execution time: 97_474_000 picoseconds.
-		Weight::from_parts(105_546_000, 3974)
+		// Minimum execution time: 103_934_000 picoseconds.
+		Weight::from_parts(172_836_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -248,8 +261,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2246`
 		//  Estimated: `3581`
-		// Minimum execution time: 59_108_000 picoseconds.
-		Weight::from_parts(62_783_000, 3581)
+		// Minimum execution time: 57_836_000 picoseconds.
+		Weight::from_parts(88_030_000, 3581)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -261,24 +274,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1547`
 		//  Estimated: `46755`
-		// Minimum execution time: 73_409_000 picoseconds.
-		Weight::from_parts(77_956_000, 46755)
+		// Minimum execution time: 76_343_000 picoseconds.
+		Weight::from_parts(109_182_000, 46755)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
-	/// Storage: `Proofs::Checks` (r:1 w:1)
+	/// Storage: `Proofs::Checks` (r:8 w:1)
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:0)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Tallies` (r:1 w:1)
 	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(421), added: 2896, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:1 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1020`
-		//  Estimated: `6075`
-		// Minimum execution time: 29_894_000 picoseconds.
-		Weight::from_parts(32_348_000, 6075)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `1026`
+		//  Estimated: `41670`
+		// Minimum execution time: 68_672_000 picoseconds.
+		Weight::from_parts(77_164_000, 41670)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
@@ -291,8 +306,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `459`
 		//  Estimated: `6075`
-		// Minimum execution time: 66_068_000 picoseconds.
-		Weight::from_parts(69_333_000, 6075)
+		// Minimum execution time: 66_649_000 picoseconds.
+		Weight::from_parts(70_294_000, 6075)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -315,13 +330,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1014 + e * (427 ±0)`
 		//  Estimated: `24480 + e * (2984 ±0)`
-		// Minimum execution time: 151_876_000 picoseconds.
-		Weight::from_parts(97_972_260, 24480)
-			// Standard Error: 256_042
-			.saturating_add(Weight::from_parts(62_878_323, 0).saturating_mul(e.into()))
+		// Minimum execution time: 154_990_000 picoseconds.
+		Weight::from_parts(126_357_714, 24480)
+			// Standard Error: 764_685
+			.saturating_add(Weight::from_parts(89_022_860, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
@@ -329,32 +343,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::NextLook` (r:1 w:0)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 8]`.
 	fn verdict_draw(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `382`
 		//  Estimated: `6075`
-		// Minimum execution time: 20_711_000 picoseconds.
-		Weight::from_parts(21_665_530, 6075)
-			// Standard Error: 1_286
-			.saturating_add(Weight::from_parts(515_893, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 23_165_000 picoseconds.
+		Weight::from_parts(33_854_369, 6075)
+			// Standard Error: 16_542
+			.saturating_add(Weight::from_parts(767_766, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:2 w:1)
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Tallies` (r:1 w:1)
 	/// Proof: `Proofs::Tallies` (`max_values`: None, `max_size`: Some(421), added: 2896, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::NextLook` (r:1 w:0)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 8]`.
 	fn verdict_quorum(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `303 + r * (40 ±0)`
 		//  Estimated: `11160`
-		// Minimum execution time: 31_737_000 picoseconds.
-		Weight::from_parts(33_103_943, 11160)
-			// Standard Error: 1_185
-			.saturating_add(Weight::from_parts(418_407, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 34_020_000 picoseconds.
+		Weight::from_parts(56_201_571, 11160)
+			// Standard Error: 29_090
+			.saturating_add(Weight::from_parts(213_952, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
@@ -369,6 +387,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:5 w:5)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::NextLook` (r:1 w:0)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:6)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Duties` (r:0 w:3)
@@ -378,11 +398,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1186 + e * (557 ±0)`
 		//  Estimated: `6196 + e * (2984 ±0)`
-		// Minimum execution time: 157_564_000 picoseconds.
-		Weight::from_parts(79_243_060, 6196)
-			// Standard Error: 79_968
-			.saturating_add(Weight::from_parts(84_908_401, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 160_578_000 picoseconds.
+		Weight::from_parts(125_367_016, 6196)
+			// Standard Error: 905_046
+			.saturating_add(Weight::from_parts(108_711_194, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(e.into())))
@@ -390,148 +410,167 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Proofs::Checks` (r:1 w:1)
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::NextLook` (r:1 w:0)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn verdict_withheld() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `359`
 		//  Estimated: `6075`
-		// Minimum execution time: 13_800_000 picoseconds.
-		Weight::from_parts(14_782_000, 6075)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Minimum execution time: 16_385_000 picoseconds.
+		Weight::from_parts(24_997_000, 6075)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `Proofs::AgendaCursor` (r:1 w:1)
+	/// Proof: `Proofs::AgendaCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Agenda` (r:33 w:64)
+	/// Proof: `Proofs::Agenda` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::Checks` (r:32 w:32)
+	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
+	/// Storage: `Proofs::NextLook` (r:0 w:32)
+	/// Proof: `Proofs::NextLook` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 32]`.
 	fn on_initialize_agenda(n: u32, ) -> Weight {
-		Weight::from_parts(5_000_000, 1500)
-			.saturating_add(Weight::from_parts(20_000_000, 6000).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `175 + n * (194 ±0)`
+		//  Estimated: `3497 + n * (5085 ±0)`
+		// Minimum execution time: 11_387_000 picoseconds.
+		Weight::from_parts(15_359_387, 3497)
+			// Standard Error: 32_670
+			.saturating_add(Weight::from_parts(19_630_135, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5085).saturating_mul(n.into()))
 	}
 }
 
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
-	fn respond_committed(s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(361_026_000, 8153)
-			.saturating_add(Weight::from_parts(19_516_273, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(3_375, 0).saturating_mul(k.into()))
+	fn respond_committed(_s: u32, k: u32, ) -> Weight {
+		Weight::from_parts(508_849_177, 8153)
+			.saturating_add(Weight::from_parts(4_324, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn respond_seeded(s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(15_395_027, 8153)
-			.saturating_add(Weight::from_parts(21_145_898, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(963, 0).saturating_mul(k.into()))
+		Weight::from_parts(146_191_934, 8153)
+			.saturating_add(Weight::from_parts(18_523_710, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_138, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn report_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(27_456_889, 6075)
-			.saturating_add(Weight::from_parts(1_139_095, 0).saturating_mul(e.into()))
+		Weight::from_parts(44_136_949, 6075)
+			.saturating_add(Weight::from_parts(943_275, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(29_721_382, 8153)
-			.saturating_add(Weight::from_parts(1_318_262, 0).saturating_mul(e.into()))
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(143_672_536, 8153)
+			.saturating_add(Weight::from_parts(100_642_022, 0).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn resolve_dispute(r: u32, ) -> Weight {
-		Weight::from_parts(17_831_322, 6075)
-			.saturating_add(Weight::from_parts(61_965_368, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(16_022_756, 8153)
+			.saturating_add(Weight::from_parts(82_912_223, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(r.into()))
 	}
 	fn add_authority() -> Weight {
-		Weight::from_parts(10_666_000, 1998)
+		Weight::from_parts(11_007_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_authority() -> Weight {
-		Weight::from_parts(10_435_000, 1998)
+		Weight::from_parts(14_822_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn allow_measurement() -> Weight {
-		Weight::from_parts(23_314_000, 3535)
+		Weight::from_parts(33_670_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn revoke_measurement() -> Weight {
-		Weight::from_parts(22_844_000, 3535)
+		Weight::from_parts(33_209_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register_enclave() -> Weight {
-		Weight::from_parts(105_546_000, 3974)
+		Weight::from_parts(172_836_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn receipt_attested() -> Weight {
-		Weight::from_parts(62_783_000, 3581)
+		Weight::from_parts(88_030_000, 3581)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn receipt_replicated() -> Weight {
-		Weight::from_parts(77_956_000, 46755)
+		Weight::from_parts(109_182_000, 46755)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn reveal() -> Weight {
-		Weight::from_parts(32_348_000, 6075)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(77_164_000, 41670)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(69_333_000, 6075)
+		Weight::from_parts(70_294_000, 6075)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn verdict_executors(e: u32, ) -> Weight {
-		Weight::from_parts(97_972_260, 24480)
-			.saturating_add(Weight::from_parts(62_878_323, 0).saturating_mul(e.into()))
+		Weight::from_parts(126_357_714, 24480)
+			.saturating_add(Weight::from_parts(89_022_860, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn verdict_draw(s: u32, ) -> Weight {
-		Weight::from_parts(21_665_530, 6075)
-			.saturating_add(Weight::from_parts(515_893, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(33_854_369, 6075)
+			.saturating_add(Weight::from_parts(767_766, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn verdict_quorum(r: u32, ) -> Weight {
-		Weight::from_parts(33_103_943, 11160)
-			.saturating_add(Weight::from_parts(418_407, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(56_201_571, 11160)
+			.saturating_add(Weight::from_parts(213_952, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn verdict_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(79_243_060, 6196)
-			.saturating_add(Weight::from_parts(84_908_401, 0).saturating_mul(e.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(125_367_016, 6196)
+			.saturating_add(Weight::from_parts(108_711_194, 0).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn verdict_withheld() -> Weight {
-		Weight::from_parts(14_782_000, 6075)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(24_997_000, 6075)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_agenda(n: u32, ) -> Weight {
-		Weight::from_parts(5_000_000, 1500)
-			.saturating_add(Weight::from_parts(20_000_000, 6000).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(15_359_387, 3497)
+			.saturating_add(Weight::from_parts(19_630_135, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5085).saturating_mul(n.into()))
 	}
 }
