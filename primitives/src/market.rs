@@ -235,23 +235,25 @@ pub trait ProviderRegistry<AccountId, Balance, BlockNumber> {
 	/// The most [`Self::cheapest`] can weigh, for the calls and hooks that match jobs.
 	fn cheapest_weight() -> Weight;
 
-	/// Up to `count` providers drawn at random by `seed` from the `pool` cheapest matchable
-	/// providers that meet `needs` at no more than `max_price_per_unit` (as
-	/// [`Self::cheapest`]), other than those in `exclude`, that registered before block
-	/// `registered_before`: the re-executors of a challenge, which no one can pick, and no one
-	/// can join after seeing the receipt they would judge.
+	/// Up to `count` providers drawn at random by `seed`, uniformly among every matchable
+	/// provider that meets `needs` at no more than `max_price_per_unit` (as
+	/// [`Self::cheapest`], whatever its price below that), other than those in `exclude`, that
+	/// registered before block `registered_before`: the re-executors of a challenge, which no one
+	/// can pick, and no one can join after seeing the receipt they would judge. The draw looks at
+	/// no more than `tries` providers, taken at random without repetition from all that are
+	/// online and bonded; with fewer than `tries` of those it looks at every one of them.
 	fn draw(
 		needs: &Needs<Balance, BlockNumber>,
 		max_price_per_unit: Balance,
 		count: u32,
-		pool: u32,
+		tries: u32,
 		exclude: &[AccountId],
 		registered_before: BlockNumber,
 		seed: &[u8; 32],
 	) -> Vec<Candidate<AccountId, Balance>>;
 
-	/// The most [`Self::draw`] can weigh with a pool of `pool`.
-	fn draw_weight(pool: u32) -> Weight;
+	/// The most [`Self::draw`] can weigh when it looks at up to `tries` providers.
+	fn draw_weight(tries: u32) -> Weight;
 
 	/// The provider a worker key signs for.
 	fn provider_of_worker(worker: &AccountId) -> Option<AccountId>;

@@ -309,8 +309,9 @@ parameter_types! {
 	pub const ReexecutionWindow: BlockNumber = 30 * MINUTES;
 	/// Half the bond pays the executors who reported the majority result.
 	pub const ExecutorShare: Perbill = Perbill::from_percent(50);
-	/// Executors are drawn from the 16 cheapest providers that fit a challenged job...
-	pub const ExecutorPool: u32 = 16;
+	/// Executors are drawn uniformly among the providers that fit a challenged job, looking at
+	/// up to 64 online, bonded providers taken at random...
+	pub const ExecutorDrawTries: u32 = 64;
 	/// ...and each sets 1 TSR of its bond aside while it re-executes, which it loses if it does
 	/// not reveal its result or reveals one against the majority.
 	pub const ExecutorCollateral: Balance = UNIT;
@@ -348,7 +349,7 @@ impl pallet_proofs::Config for Runtime {
 	type Executors = ConstU32<3>;
 	type ReexecutionWindow = ReexecutionWindow;
 	type ExecutorShare = ExecutorShare;
-	type ExecutorPool = ExecutorPool;
+	type ExecutorDrawTries = ExecutorDrawTries;
 	type ExecutorCollateral = ExecutorCollateral;
 	type ReplicationPoll = ReplicationPoll;
 	type RevealWindow = RevealWindow;

@@ -316,17 +316,15 @@ impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 		needs: &Needs<Balance, BlockNumber>,
 		max_price_per_unit: Balance,
 		count: u32,
-		pool: u32,
+		_tries: u32,
 		exclude: &[AccountId],
 		_registered_before: BlockNumber,
 		_seed: &[u8; 32],
 	) -> Vec<Candidate<AccountId, Balance>> {
-		let mut pool = Self::cheapest(needs, max_price_per_unit, pool, exclude);
-		pool.truncate(count as usize);
-		pool
+		Self::cheapest(needs, max_price_per_unit, count, exclude)
 	}
 
-	fn draw_weight(_pool: u32) -> Weight {
+	fn draw_weight(_tries: u32) -> Weight {
 		Self::cheapest_weight()
 	}
 

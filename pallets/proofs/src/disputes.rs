@@ -5,9 +5,9 @@
 //! workload:
 //!
 //! 1. **Draw.** [`Config::RandomnessDelay`] blocks later, [`Config::Executors`] providers are
-//!    drawn from the hashes of the blocks since the challenge, among the
-//!    [`Config::ExecutorPool`] cheapest that fit the job at its price cap and registered before
-//!    its receipt: never the provider, the client or the challenger. Nobody can pick them, and
+//!    drawn from the hashes of the blocks since the challenge, uniformly among the providers that
+//!    fit the job at its price cap and registered before its receipt (looking at up to
+//!    [`Config::ExecutorDrawTries`] of them): never the provider, the client or the challenger. Nobody can pick them, and
 //!    nobody can join the pool after seeing the receipt. Each drawn provider takes a job slot
 //!    and sets [`Config::ExecutorCollateral`] aside from its bond; one that cannot is skipped.
 //! 2. **Seal.** Within [`Config::ReexecutionWindow`] blocks each executor recomputes the job
@@ -170,7 +170,7 @@ fn book_executors<T: Config>(check: &CheckOf<T>, seed: &[u8; 32]) -> Vec<Executo
 		&needs,
 		check.max_price_per_unit,
 		T::Executors::get(),
-		T::ExecutorPool::get(),
+		T::ExecutorDrawTries::get(),
 		&exclude,
 		check.submitted_at,
 		seed,

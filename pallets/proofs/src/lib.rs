@@ -27,7 +27,7 @@
 //! - **Optimistic**: final after [`Config::ChallengeWindow`] blocks unless challenged with
 //!   [`Config::ChallengeBond`]. A challenge of a deterministic workload is re-executed by
 //!   [`Config::Executors`] providers drawn at random, from block hashes after the challenge,
-//!   among the [`Config::ExecutorPool`] cheapest that fit the job and registered before its
+//!   uniformly among the providers that fit the job at its price cap and registered before its
 //!   receipt (never its provider, client or challenger). Each sets
 //!   [`Config::ExecutorCollateral`] aside, reports a seal of its result and reveals it once all
 //!   have sealed; their majority decides, and an executor that does not reveal, or reveals
@@ -208,10 +208,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type Executors: Get<u32>;
 
-		/// The cheapest fitting providers the executors are drawn from (at least
-		/// [`Config::Executors`], at most [`MAX_EXECUTOR_POOL`]).
+		/// How many online, bonded providers an executor draw looks at, taken at random without
+		/// repetition (at least [`Config::Executors`], at most [`MAX_EXECUTOR_TRIES`]): the
+		/// executors are the first of them that fit the job. It bounds the draw's reads; a job
+		/// that few providers fit may find fewer than [`Config::Executors`], and then goes to the
+		/// dispute origin.
 		#[pallet::constant]
-		type ExecutorPool: Get<u32>;
+		type ExecutorDrawTries: Get<u32>;
 
 		/// Collateral each executor sets aside from its bond while booked: taken if it does not
 		/// reveal a result, or reveals one against the majority.
@@ -544,8 +547,8 @@ pub mod pallet {
 			assert!(!T::DisputePoll::get().is_zero(), "disputes must be looked at");
 			assert!(T::Executors::get() > 0, "a re-execution needs executors");
 			assert!(T::Executors::get() <= MAX_EXECUTORS, "executors above MAX_EXECUTORS");
-			assert!(T::ExecutorPool::get() >= T::Executors::get(), "a pool smaller than a draw");
-			assert!(T::ExecutorPool::get() <= MAX_EXECUTOR_POOL, "pool above MAX_EXECUTOR_POOL");
+			assert!(T::ExecutorDrawTries::get() >= T::Executors::get(), "fewer tries than a draw");
+			assert!(T::ExecutorDrawTries::get() <= MAX_EXECUTOR_TRIES, "above MAX_EXECUTOR_TRIES");
 			assert!(T::MaxLooksPerBlock::get() > 0, "checks must be looked at");
 		}
 

@@ -77,7 +77,7 @@ pub const CHALLENGE_WINDOW: BlockNumber = 10;
 pub const CHALLENGE_BOND: Balance = 100;
 pub const EXECUTORS: u32 = 3;
 pub const REEXECUTION_WINDOW: BlockNumber = 20;
-pub const EXECUTOR_POOL: u32 = 8;
+pub const EXECUTOR_TRIES: u32 = 8;
 pub const EXECUTOR_COLLATERAL: Balance = 10;
 pub const EXECUTOR_SHARE_PERCENT: u32 = 50;
 pub const REPLICATION_POLL: BlockNumber = 5;
@@ -161,7 +161,7 @@ impl pallet_proofs::Config for Test {
 	type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
 	type ChallengeBond = ConstU128<CHALLENGE_BOND>;
 	type Executors = ConstU32<EXECUTORS>;
-	type ExecutorPool = ConstU32<EXECUTOR_POOL>;
+	type ExecutorDrawTries = ConstU32<EXECUTOR_TRIES>;
 	type ExecutorCollateral = ConstU128<EXECUTOR_COLLATERAL>;
 	type ReexecutionWindow = ConstU64<REEXECUTION_WINDOW>;
 	type ExecutorShare = ExecutorShare;
@@ -197,7 +197,7 @@ pub struct MockProvider {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Draw {
 	pub count: u32,
-	pub pool: u32,
+	pub tries: u32,
 	pub exclude: Vec<AccountId>,
 	pub registered_before: BlockNumber,
 	pub seed: [u8; 32],
@@ -294,14 +294,14 @@ impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 		CHEAPEST_WEIGHT
 	}
 
-	/// The first `count` of the `pool` cheapest that registered before `registered_before`,
-	/// cheapest first (the random order is the registry's, tested there); the arguments are
+	/// The first `count` that registered before `registered_before` of the `tries` cheapest,
+	/// cheapest first (the random draw is the registry's, tested there); the arguments are
 	/// logged ([`MockRegistry::draws`]).
 	fn draw(
 		needs: &Needs<Balance, BlockNumber>,
 		max_price_per_unit: Balance,
 		count: u32,
-		pool: u32,
+		tries: u32,
 		exclude: &[AccountId],
 		registered_before: BlockNumber,
 		seed: &[u8; 32],
@@ -309,20 +309,20 @@ impl ProviderRegistry<AccountId, Balance, BlockNumber> for MockRegistry {
 		DRAWS.with(|d| {
 			d.borrow_mut().push(Draw {
 				count,
-				pool,
+				tries,
 				exclude: exclude.to_vec(),
 				registered_before,
 				seed: *seed,
 			})
 		});
-		let mut drawn = Self::cheapest(needs, max_price_per_unit, pool, exclude);
+		let mut drawn = Self::cheapest(needs, max_price_per_unit, tries, exclude);
 		drawn
 			.retain(|c| Self::get(c.provider).is_some_and(|p| p.registered_at < registered_before));
 		drawn.truncate(count as usize);
 		drawn
 	}
 
-	fn draw_weight(_pool: u32) -> Weight {
+	fn draw_weight(_tries: u32) -> Weight {
 		CHEAPEST_WEIGHT
 	}
 

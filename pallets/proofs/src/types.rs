@@ -17,8 +17,8 @@ pub const MAX_SAMPLES: u32 = 32;
 /// Most providers one re-execution can ask.
 pub const MAX_EXECUTORS: u32 = 16;
 
-/// Most providers the executors of one challenge are drawn from.
-pub const MAX_EXECUTOR_POOL: u32 = 64;
+/// Most providers the executor draw of one challenge may look at.
+pub const MAX_EXECUTOR_TRIES: u32 = 128;
 
 /// Where the matrices of a `MatMulI8` job come from, as the chain checks openings against them.
 #[derive(

@@ -310,7 +310,7 @@ pub fn look_weight<T: Config>() -> Weight {
 		.max(T::WeightInfo::verdict_reexecution(T::Executors::get()))
 		.max(
 			T::WeightInfo::verdict_executors(T::Executors::get())
-				.saturating_add(T::Registry::draw_weight(T::ExecutorPool::get())),
+				.saturating_add(T::Registry::draw_weight(T::ExecutorDrawTries::get())),
 		)
 		.max(T::WeightInfo::verdict_withheld())
 		// A sealed receipt past the job's deadline opens the reveals of every replica.

@@ -333,6 +333,42 @@ mod benchmarks {
 		assert!(found.is_empty());
 	}
 
+	/// An executor draw that looks at `t` providers: all of them matchable and meeting every
+	/// need but the free stake for the duty's collateral, so that each try reads its roll entry,
+	/// the record and both stake figures, and the draw finds nobody.
+	#[benchmark]
+	fn draw_executors(t: Linear<1, 128>) {
+		for i in 0..t {
+			matchable::<T>(
+				&account("provider", i, 0),
+				&account("worker", i, 0),
+				Region::Europe,
+				price::<T>(i),
+			);
+		}
+		assert_eq!(DrawRollLen::<T>::get(), t);
+		let needs = Needs {
+			requirements: Requirements { min_gpus: 8, ..Default::default() },
+			..hard_needs::<T>()
+		};
+		let found;
+
+		#[block]
+		{
+			found = <Providers<T> as ProviderRegistry<_, _, _>>::draw(
+				&needs,
+				BalanceOf::<T>::max_value(),
+				t,
+				t,
+				&[],
+				BlockNumberFor::<T>::max_value(),
+				&[7; 32],
+			);
+		}
+
+		assert!(found.is_empty());
+	}
+
 	#[benchmark]
 	fn job_assigned() {
 		let provider: T::AccountId = account("provider", 0, 0);
@@ -399,6 +435,7 @@ mod benchmarks {
 			untracked.price_per_unit,
 		);
 		LivenessDeadlines::<T>::remove(untracked.heartbeat_deadline, &provider);
+		draw::leave::<T>(&provider);
 		untracked.indexed = false;
 		untracked.tracked = false;
 		let late = untracked.heartbeat_deadline.saturating_add(One::one());

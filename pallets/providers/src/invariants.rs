@@ -19,6 +19,8 @@ impl<T: Config> Pallet<T> {
 	/// - every tracked provider (online, with a bond that covered its GPUs at the last change the
 	///   registry saw) has exactly its deadline in `LivenessDeadlines`, and no other provider
 	///   has one;
+	/// - the executor draw's roll holds exactly the tracked providers, each once, at the
+	///   positions `0..DrawRollLen`, and each provider's position points at it;
 	/// - each provider's registration hold is the deposit its record keeps.
 	// Compiled with `std` too, so that the runtime's tests check every pallet's invariants
 	// after every block without building the dependency tree a second time with `try-runtime`.
@@ -67,7 +69,33 @@ impl<T: Config> Pallet<T> {
 			);
 			let deadline = LivenessDeadlines::<T>::contains_key(info.heartbeat_deadline, &provider);
 			ensure!(deadline == info.tracked, "liveness deadline does not match tracking");
+			match DrawRollPosition::<T>::get(&provider) {
+				Some(position) => {
+					ensure!(info.tracked, "untracked provider on the draw roll");
+					ensure!(
+						DrawRoll::<T>::get(position).as_ref() == Some(&provider),
+						"draw roll position does not point back at its provider"
+					);
+				},
+				None => ensure!(!info.tracked, "tracked provider missing from the draw roll"),
+			}
 		}
+		let len = DrawRollLen::<T>::get();
+		ensure!(len == tracked, "DrawRollLen is not the number of tracked providers");
+		let mut on_roll = 0u32;
+		for (position, provider) in DrawRoll::<T>::iter() {
+			on_roll = on_roll.saturating_add(1);
+			ensure!(position < len, "draw roll entry past its length");
+			ensure!(
+				DrawRollPosition::<T>::get(&provider) == Some(position),
+				"draw roll entry without its position"
+			);
+		}
+		ensure!(on_roll == len, "draw roll has gaps");
+		ensure!(
+			DrawRollPosition::<T>::iter().count() as u32 == len,
+			"draw roll positions of providers not on it"
+		);
 		ensure!(count == ProviderCount::<T>::get(), "ProviderCount disagrees with records");
 		ensure!(online == Online::<T>::get(), "Online disagrees with records");
 		for (worker, provider) in Workers::<T>::iter() {

@@ -27,6 +27,9 @@
 //!   the [`price_index`], which returns the cheapest that meet a job's [`Needs`] (the client's
 //!   [`Requirements`] plus the memory, throughput, capabilities, attestation and collateral
 //!   the job itself needs) in a bounded number of reads ([`ProviderRegistry::cheapest`]).
+//! - **Executor draws.** Online, bonded providers are also on a numbered roll, from which the
+//!   re-executors of a challenge are drawn uniformly at random, whatever their price under the
+//!   job's cap ([`draw`], [`ProviderRegistry::draw`]).
 //! - **Bans.** A provider proven to have cheated ([`StakeObserver::fraud_proven`]) goes offline
 //!   for good, and its account can never register again.
 //!
@@ -266,6 +269,21 @@ pub mod pallet {
 	/// The first deadline block the liveness hook has not finished.
 	#[pallet::storage]
 	pub type LivenessCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// Tracked providers (online, with a bond that covers their GPUs), each at one position in
+	/// `0..DrawRollLen`, so that the executors of a challenge can be drawn uniformly among all
+	/// of them in a bounded number of reads. See [`draw`].
+	#[pallet::storage]
+	pub type DrawRoll<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId, OptionQuery>;
+
+	/// Number of providers on the [`DrawRoll`].
+	#[pallet::storage]
+	pub type DrawRollLen<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Each provider's position on the [`DrawRoll`], so that leaving it takes constant work.
+	#[pallet::storage]
+	pub type DrawRollPosition<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]

@@ -30,23 +30,24 @@ impl<T: Config> ProviderRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> 
 		needs: &Needs<BalanceOf<T>, BlockNumberFor<T>>,
 		max_price_per_unit: BalanceOf<T>,
 		count: u32,
-		pool: u32,
+		tries: u32,
 		exclude: &[T::AccountId],
 		registered_before: BlockNumberFor<T>,
 		seed: &[u8; 32],
 	) -> Vec<Candidate<T::AccountId, BalanceOf<T>>> {
-		let pool: Vec<_> = price_index::cheapest::<T>(needs, max_price_per_unit, pool, exclude)
-			.into_iter()
-			.filter(|candidate| {
-				Providers::<T>::get(&candidate.provider)
-					.is_some_and(|info| info.registered_at < registered_before)
-			})
-			.collect();
-		draw::pick(pool, count, seed)
+		draw::executors::<T>(
+			needs,
+			max_price_per_unit,
+			count,
+			tries,
+			exclude,
+			registered_before,
+			seed,
+		)
 	}
 
-	fn draw_weight(pool: u32) -> Weight {
-		T::WeightInfo::cheapest().saturating_add(T::DbWeight::get().reads(pool.into()))
+	fn draw_weight(tries: u32) -> Weight {
+		T::WeightInfo::draw_executors(tries)
 	}
 
 	fn provider_of_worker(worker: &T::AccountId) -> Option<T::AccountId> {

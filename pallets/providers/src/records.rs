@@ -1,6 +1,6 @@
 //! The one writer of provider records: every change goes through [`Pallet::mutate_provider`]
-//! (or [`Pallet::store`]), which keeps the price index, the online counts and the liveness
-//! deadlines in line with the record.
+//! (or [`Pallet::store`]), which keeps the price index, the online counts, the liveness
+//! deadlines and the executor draw's roll in line with the record.
 
 use crate::*;
 use frame_support::pallet_prelude::*;
@@ -122,7 +122,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Moves `provider`'s entry in [`LivenessDeadlines`] from where `before` had it to where
 	/// `after` needs it, given whether `after` is to be tracked (`track`, which implies
-	/// online), and sets `after.tracked`. A provider that becomes tracked with its deadline
+	/// online), puts it on or takes it off the [`draw`] roll when that changes, and sets
+	/// `after.tracked`. A provider that becomes tracked with its deadline
 	/// already passed (it went without heartbeats while untracked) gets `HeartbeatTimeout`
 	/// blocks from now, so that its entry lies where the hook still looks. The caller stores
 	/// `after`.
@@ -145,6 +146,13 @@ impl<T: Config> Pallet<T> {
 		}
 		if track && !unchanged {
 			LivenessDeadlines::<T>::insert(after.heartbeat_deadline, provider, ());
+		}
+		// The executor draw's roll is the tracked providers.
+		if track && !before.tracked {
+			draw::enroll::<T>(provider);
+		}
+		if before.tracked && !track {
+			draw::leave::<T>(provider);
 		}
 		after.tracked = track;
 	}

@@ -56,6 +56,7 @@ pub trait WeightInfo {
 	fn deregister() -> Weight;
 	fn on_initialize(p: u32, b: u32, ) -> Weight;
 	fn cheapest() -> Weight;
+	fn draw_executors(t: u32, ) -> Weight;
 	fn job_assigned() -> Weight;
 	fn job_released() -> Weight;
 	fn record_outcome() -> Weight;
@@ -285,6 +286,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(1_092_702_000, 207180)
 			.saturating_add(T::DbWeight::get().reads(144_u64))
 	}
+	fn draw_executors(t: u32, ) -> Weight {
+		Weight::from_parts(50_000_000, 3974)
+			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(t.into())))
+	}
 	/// Storage: `Providers::Providers` (r:1 w:1)
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:1 w:0)
@@ -430,6 +436,11 @@ impl WeightInfo for () {
 	fn cheapest() -> Weight {
 		Weight::from_parts(1_092_702_000, 207180)
 			.saturating_add(ParityDbWeight::get().reads(144_u64))
+	}
+	fn draw_executors(t: u32, ) -> Weight {
+		Weight::from_parts(50_000_000, 3974)
+			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(t.into()))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(t.into())))
 	}
 	fn job_assigned() -> Weight {
 		Weight::from_parts(30_225_000, 3974)

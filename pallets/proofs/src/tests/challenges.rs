@@ -70,7 +70,7 @@ fn challenge_and_draw(challenger: AccountId, claimed: H256) -> BlockNumber {
 		MockRegistry::draws(),
 		vec![Draw {
 			count: EXECUTORS,
-			pool: EXECUTOR_POOL,
+			tries: EXECUTOR_TRIES,
 			exclude: vec![ALICE, CLIENT, challenger],
 			registered_before: START,
 			seed: executor_seed(at, &claimed),

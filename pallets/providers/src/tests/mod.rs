@@ -1,3 +1,7 @@
+//! The registry's tests, by topic; executor draws in [`draw`].
+
+mod draw;
+
 use crate::{
 	mock::*, price_index, Error, Event, HardwareProfileOf, OfflineReason, OnlineStats,
 	ProviderInfoOf, Status, WeightInfo,
