@@ -462,8 +462,12 @@ fn benchmark_profile() -> pallet_providers::HardwareProfileOf<Runtime> {
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_stake::BenchmarkHelper<AccountId> for MarketBenchmarks {
 	fn setup_observed(who: &AccountId) {
+		use frame_support::traits::fungible::Mutate;
 		let worker: AccountId = frame_benchmarking::account("worker", 0, 0);
 		let profile = benchmark_profile();
+		// The registration deposit comes on top of the funds the stake benchmarks measure with.
+		let minted = Balances::mint_into(who, RegistrationDeposit::get());
+		assert!(minted.is_ok(), "benchmark deposit: {minted:?}");
 		let registered = Providers::register(
 			RuntimeOrigin::signed(who.clone()),
 			profile,

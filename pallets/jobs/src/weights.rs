@@ -91,12 +91,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 8]`.
 	fn post(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `601 + r * (469 ±0)`
+		//  Measured:  `620 + r * (469 ±0)`
 		//  Estimated: `21870 + r * (2984 ±0)`
-		// Minimum execution time: 221_088_000 picoseconds.
-		Weight::from_parts(234_292_768, 21870)
-			// Standard Error: 398_610
-			.saturating_add(Weight::from_parts(46_665_590, 0).saturating_mul(r.into()))
+		// Minimum execution time: 221_118_000 picoseconds.
+		Weight::from_parts(190_452_759, 21870)
+			// Standard Error: 89_955
+			.saturating_add(Weight::from_parts(46_416_800, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11604`
 		//  Estimated: `9679`
-		// Minimum execution time: 192_085_000 picoseconds.
-		Weight::from_parts(209_881_000, 9679)
+		// Minimum execution time: 201_248_000 picoseconds.
+		Weight::from_parts(233_447_000, 9679)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -138,10 +138,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Timeouts` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn acknowledge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1125`
+		//  Measured:  `1205`
 		//  Estimated: `8153`
-		// Minimum execution time: 35_773_000 picoseconds.
-		Weight::from_parts(38_557_000, 8153)
+		// Minimum execution time: 36_755_000 picoseconds.
+		Weight::from_parts(43_414_000, 8153)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -163,10 +163,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::ProviderJobs` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn decline() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2015`
+		//  Measured:  `2077`
 		//  Estimated: `27090`
-		// Minimum execution time: 153_628_000 picoseconds.
-		Weight::from_parts(161_049_000, 27090)
+		// Minimum execution time: 156_162_000 picoseconds.
+		Weight::from_parts(172_576_000, 27090)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -184,10 +184,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Proofs::Agenda` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn submit_receipt() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `983`
+		//  Measured:  `1063`
 		//  Estimated: `8153`
-		// Minimum execution time: 39_008_000 picoseconds.
-		Weight::from_parts(41_732_000, 8153)
+		// Minimum execution time: 40_581_000 picoseconds.
+		Weight::from_parts(46_038_000, 8153)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -223,10 +223,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Proofs::Agenda` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn accept() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2659`
+		//  Measured:  `2702`
 		//  Estimated: `8799`
-		// Minimum execution time: 234_498_000 picoseconds.
-		Weight::from_parts(243_511_000, 8799)
+		// Minimum execution time: 236_621_000 picoseconds.
+		Weight::from_parts(251_082_000, 8799)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -246,8 +246,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1623`
 		//  Estimated: `8153`
-		// Minimum execution time: 93_179_000 picoseconds.
-		Weight::from_parts(97_485_000, 8153)
+		// Minimum execution time: 95_441_000 picoseconds.
+		Weight::from_parts(146_598_000, 8153)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -270,12 +270,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `t` is `[0, 64]`.
 	fn on_initialize_timeouts(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2041 + t * (980 ±0)`
+		//  Measured:  `1955 + t * (983 ±0)`
 		//  Estimated: `24525 + t * (7163 ±0)`
-		// Minimum execution time: 10_385_000 picoseconds.
-		Weight::from_parts(10_506_000, 24525)
-			// Standard Error: 165_500
-			.saturating_add(Weight::from_parts(153_426_595, 0).saturating_mul(t.into()))
+		// Minimum execution time: 11_747_000 picoseconds.
+		Weight::from_parts(12_088_000, 24525)
+			// Standard Error: 1_862_345
+			.saturating_add(Weight::from_parts(199_023_008, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(t.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -303,12 +303,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[0, 4]`.
 	fn on_initialize_queue(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `158 + q * (1077 ±0)`
+		//  Measured:  `189 + q * (1075 ±0)`
 		//  Estimated: `21870 + q * (7163 ±0)`
-		// Minimum execution time: 1_672_000 picoseconds.
-		Weight::from_parts(2_830_423, 21870)
-			// Standard Error: 156_188
-			.saturating_add(Weight::from_parts(122_213_081, 0).saturating_mul(q.into()))
+		// Minimum execution time: 1_652_000 picoseconds.
+		Weight::from_parts(1_893_000, 21870)
+			// Standard Error: 354_127
+			.saturating_add(Weight::from_parts(142_295_769, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -330,10 +330,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `258 + p * (558 ±0)`
 		//  Estimated: `3493 + p * (7163 ±0)`
-		// Minimum execution time: 11_778_000 picoseconds.
-		Weight::from_parts(15_318_318, 3493)
-			// Standard Error: 88_167
-			.saturating_add(Weight::from_parts(16_426_199, 0).saturating_mul(p.into()))
+		// Minimum execution time: 11_908_000 picoseconds.
+		Weight::from_parts(19_550_838, 3493)
+			// Standard Error: 70_739
+			.saturating_add(Weight::from_parts(16_637_003, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -345,8 +345,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn post(r: u32, ) -> Weight {
-		Weight::from_parts(234_292_768, 21870)
-			.saturating_add(Weight::from_parts(46_665_590, 0).saturating_mul(r.into()))
+		Weight::from_parts(190_452_759, 21870)
+			.saturating_add(Weight::from_parts(46_416_800, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -354,38 +354,38 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(r.into()))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(209_881_000, 9679)
+		Weight::from_parts(233_447_000, 9679)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn acknowledge() -> Weight {
-		Weight::from_parts(38_557_000, 8153)
+		Weight::from_parts(43_414_000, 8153)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn decline() -> Weight {
-		Weight::from_parts(161_049_000, 27090)
+		Weight::from_parts(172_576_000, 27090)
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn submit_receipt() -> Weight {
-		Weight::from_parts(41_732_000, 8153)
+		Weight::from_parts(46_038_000, 8153)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn accept() -> Weight {
-		Weight::from_parts(243_511_000, 8799)
+		Weight::from_parts(251_082_000, 8799)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(97_485_000, 8153)
+		Weight::from_parts(146_598_000, 8153)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn on_initialize_timeouts(t: u32, ) -> Weight {
-		Weight::from_parts(10_506_000, 24525)
-			.saturating_add(Weight::from_parts(153_426_595, 0).saturating_mul(t.into()))
+		Weight::from_parts(12_088_000, 24525)
+			.saturating_add(Weight::from_parts(199_023_008, 0).saturating_mul(t.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(t.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -393,8 +393,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(t.into()))
 	}
 	fn on_initialize_queue(q: u32, ) -> Weight {
-		Weight::from_parts(2_830_423, 21870)
-			.saturating_add(Weight::from_parts(122_213_081, 0).saturating_mul(q.into()))
+		Weight::from_parts(1_893_000, 21870)
+			.saturating_add(Weight::from_parts(142_295_769, 0).saturating_mul(q.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(q.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -402,8 +402,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 7163).saturating_mul(q.into()))
 	}
 	fn on_initialize_prune(p: u32, ) -> Weight {
-		Weight::from_parts(15_318_318, 3493)
-			.saturating_add(Weight::from_parts(16_426_199, 0).saturating_mul(p.into()))
+		Weight::from_parts(19_550_838, 3493)
+			.saturating_add(Weight::from_parts(16_637_003, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))

@@ -80,14 +80,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 8]`.
 	/// The range of component `k` is `[1, 1048576]`.
-	fn respond_committed(_s: u32, k: u32, ) -> Weight {
+	fn respond_committed(s: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `562 + s * (8 ±0)`
+		//  Measured:  `642 + s * (8 ±0)`
 		//  Estimated: `8153`
-		// Minimum execution time: 369_879_000 picoseconds.
-		Weight::from_parts(508_849_177, 8153)
-			// Standard Error: 50
-			.saturating_add(Weight::from_parts(4_324, 0).saturating_mul(k.into()))
+		// Minimum execution time: 364_792_000 picoseconds.
+		Weight::from_parts(98_905_291, 8153)
+			// Standard Error: 3_751_987
+			.saturating_add(Weight::from_parts(30_027_933, 0).saturating_mul(s.into()))
+			// Standard Error: 26
+			.saturating_add(Weight::from_parts(4_016, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -101,14 +103,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 1048576]`.
 	fn respond_seeded(s: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `562 + s * (8 ±0)`
+		//  Measured:  `642 + s * (8 ±0)`
 		//  Estimated: `8153`
-		// Minimum execution time: 199_556_000 picoseconds.
-		Weight::from_parts(146_191_934, 8153)
-			// Standard Error: 1_758_637
-			.saturating_add(Weight::from_parts(18_523_710, 0).saturating_mul(s.into()))
-			// Standard Error: 12
-			.saturating_add(Weight::from_parts(1_138, 0).saturating_mul(k.into()))
+		// Minimum execution time: 192_525_000 picoseconds.
+		Weight::from_parts(32_085_207, 8153)
+			// Standard Error: 181_018
+			.saturating_add(Weight::from_parts(20_577_486, 0).saturating_mul(s.into()))
+			// Standard Error: 1
+			.saturating_add(Weight::from_parts(940, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -119,12 +121,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 3]`.
 	fn report_reexecution(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `572 + e * (148 ±0)`
+		//  Measured:  `652 + e * (148 ±0)`
 		//  Estimated: `6075`
-		// Minimum execution time: 27_871_000 picoseconds.
-		Weight::from_parts(44_136_949, 6075)
-			// Standard Error: 121_120
-			.saturating_add(Weight::from_parts(943_275, 0).saturating_mul(e.into()))
+		// Minimum execution time: 27_551_000 picoseconds.
+		Weight::from_parts(28_236_928, 6075)
+			// Standard Error: 50_534
+			.saturating_add(Weight::from_parts(2_638_214, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -147,12 +149,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 3]`.
 	fn reveal_reexecution(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1167 + e * (591 ±0)`
+		//  Measured:  `1247 + e * (591 ±0)`
 		//  Estimated: `8153 + e * (2984 ±0)`
-		// Minimum execution time: 157_384_000 picoseconds.
-		Weight::from_parts(143_672_536, 8153)
-			// Standard Error: 572_988
-			.saturating_add(Weight::from_parts(100_642_022, 0).saturating_mul(e.into()))
+		// Minimum execution time: 157_554_000 picoseconds.
+		Weight::from_parts(94_788_315, 8153)
+			// Standard Error: 385_501
+			.saturating_add(Weight::from_parts(74_732_731, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -174,10 +176,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `177 + r * (542 ±0)`
 		//  Estimated: `8153 + r * (5206 ±0)`
-		// Minimum execution time: 85_476_000 picoseconds.
-		Weight::from_parts(16_022_756, 8153)
-			// Standard Error: 540_068
-			.saturating_add(Weight::from_parts(82_912_223, 0).saturating_mul(r.into()))
+		// Minimum execution time: 85_377_000 picoseconds.
+		Weight::from_parts(88_772_000, 8153)
+			// Standard Error: 261_747
+			.saturating_add(Weight::from_parts(65_312_789, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -190,8 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `525`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_874_000 picoseconds.
-		Weight::from_parts(11_007_000, 1998)
+		// Minimum execution time: 9_654_000 picoseconds.
+		Weight::from_parts(12_599_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -201,8 +203,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `557`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_664_000 picoseconds.
-		Weight::from_parts(14_822_000, 1998)
+		// Minimum execution time: 9_314_000 picoseconds.
+		Weight::from_parts(12_799_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -212,8 +214,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2072`
 		//  Estimated: `3535`
-		// Minimum execution time: 21_753_000 picoseconds.
-		Weight::from_parts(33_670_000, 3535)
+		// Minimum execution time: 21_612_000 picoseconds.
+		Weight::from_parts(24_246_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -223,8 +225,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2105`
 		//  Estimated: `3535`
-		// Minimum execution time: 21_011_000 picoseconds.
-		Weight::from_parts(33_209_000, 3535)
+		// Minimum execution time: 21_021_000 picoseconds.
+		Weight::from_parts(23_425_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -244,10 +246,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Proofs::Enclaves` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
 	fn register_enclave() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3241`
+		//  Measured:  `3284`
 		//  Estimated: `3974`
-		// Minimum execution time: 103_934_000 picoseconds.
-		Weight::from_parts(172_836_000, 3974)
+		// Minimum execution time: 102_903_000 picoseconds.
+		Weight::from_parts(137_064_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -261,8 +263,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2246`
 		//  Estimated: `3581`
-		// Minimum execution time: 57_836_000 picoseconds.
-		Weight::from_parts(88_030_000, 3581)
+		// Minimum execution time: 55_863_000 picoseconds.
+		Weight::from_parts(61_121_000, 3581)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -274,8 +276,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1547`
 		//  Estimated: `46755`
-		// Minimum execution time: 76_343_000 picoseconds.
-		Weight::from_parts(109_182_000, 46755)
+		// Minimum execution time: 74_521_000 picoseconds.
+		Weight::from_parts(78_327_000, 46755)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -289,10 +291,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(4688), added: 7163, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1026`
+		//  Measured:  `1069`
 		//  Estimated: `41670`
-		// Minimum execution time: 68_672_000 picoseconds.
-		Weight::from_parts(77_164_000, 41670)
+		// Minimum execution time: 68_312_000 picoseconds.
+		Weight::from_parts(73_419_000, 41670)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -306,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `459`
 		//  Estimated: `6075`
-		// Minimum execution time: 66_649_000 picoseconds.
-		Weight::from_parts(70_294_000, 6075)
+		// Minimum execution time: 66_498_000 picoseconds.
+		Weight::from_parts(70_484_000, 6075)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -315,26 +317,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Proofs::Checks` (`max_values`: None, `max_size`: Some(2610), added: 5085, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::PriceIndex` (r:12 w:6)
-	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollLen` (r:1 w:0)
+	/// Proof: `Providers::DrawRollLen` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRoll` (r:4 w:0)
+	/// Proof: `Providers::DrawRoll` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::Providers` (r:3 w:3)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Ledgers` (r:3 w:3)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Providers` (r:3 w:3)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::PriceIndex` (r:0 w:6)
+	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	/// Storage: `Proofs::Duties` (r:0 w:3)
 	/// Proof: `Proofs::Duties` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 3]`.
 	fn verdict_executors(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1014 + e * (427 ±0)`
-		//  Estimated: `24480 + e * (2984 ±0)`
-		// Minimum execution time: 154_990_000 picoseconds.
-		Weight::from_parts(126_357_714, 24480)
-			// Standard Error: 764_685
-			.saturating_add(Weight::from_parts(89_022_860, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		//  Measured:  `858 + e * (370 ±0)`
+		//  Estimated: `6075 + e * (2984 ±0)`
+		// Minimum execution time: 102_642_000 picoseconds.
+		Weight::from_parts(35_455_213, 6075)
+			// Standard Error: 994_246
+			.saturating_add(Weight::from_parts(83_838_964, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
@@ -350,10 +356,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `382`
 		//  Estimated: `6075`
-		// Minimum execution time: 23_165_000 picoseconds.
-		Weight::from_parts(33_854_369, 6075)
-			// Standard Error: 16_542
-			.saturating_add(Weight::from_parts(767_766, 0).saturating_mul(s.into()))
+		// Minimum execution time: 23_044_000 picoseconds.
+		Weight::from_parts(25_001_634, 6075)
+			// Standard Error: 5_153
+			.saturating_add(Weight::from_parts(506_929, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -368,10 +374,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `303 + r * (40 ±0)`
 		//  Estimated: `11160`
-		// Minimum execution time: 34_020_000 picoseconds.
-		Weight::from_parts(56_201_571, 11160)
-			// Standard Error: 29_090
-			.saturating_add(Weight::from_parts(213_952, 0).saturating_mul(r.into()))
+		// Minimum execution time: 34_111_000 picoseconds.
+		Weight::from_parts(38_051_602, 11160)
+			// Standard Error: 13_906
+			.saturating_add(Weight::from_parts(352_474, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -396,12 +402,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 3]`.
 	fn verdict_reexecution(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1186 + e * (557 ±0)`
+		//  Measured:  `1229 + e * (557 ±0)`
 		//  Estimated: `6196 + e * (2984 ±0)`
-		// Minimum execution time: 160_578_000 picoseconds.
-		Weight::from_parts(125_367_016, 6196)
-			// Standard Error: 905_046
-			.saturating_add(Weight::from_parts(108_711_194, 0).saturating_mul(e.into()))
+		// Minimum execution time: 159_116_000 picoseconds.
+		Weight::from_parts(76_874_197, 6196)
+			// Standard Error: 563_681
+			.saturating_add(Weight::from_parts(92_327_068, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -416,8 +422,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `359`
 		//  Estimated: `6075`
-		// Minimum execution time: 16_385_000 picoseconds.
-		Weight::from_parts(24_997_000, 6075)
+		// Minimum execution time: 16_294_000 picoseconds.
+		Weight::from_parts(20_600_000, 6075)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -434,10 +440,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `175 + n * (194 ±0)`
 		//  Estimated: `3497 + n * (5085 ±0)`
-		// Minimum execution time: 11_387_000 picoseconds.
-		Weight::from_parts(15_359_387, 3497)
-			// Standard Error: 32_670
-			.saturating_add(Weight::from_parts(19_630_135, 0).saturating_mul(n.into()))
+		// Minimum execution time: 10_977_000 picoseconds.
+		Weight::from_parts(11_637_000, 3497)
+			// Standard Error: 50_511
+			.saturating_add(Weight::from_parts(21_585_022, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -448,28 +454,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
-	fn respond_committed(_s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(508_849_177, 8153)
-			.saturating_add(Weight::from_parts(4_324, 0).saturating_mul(k.into()))
+	fn respond_committed(s: u32, k: u32, ) -> Weight {
+		Weight::from_parts(98_905_291, 8153)
+			.saturating_add(Weight::from_parts(30_027_933, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(4_016, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn respond_seeded(s: u32, k: u32, ) -> Weight {
-		Weight::from_parts(146_191_934, 8153)
-			.saturating_add(Weight::from_parts(18_523_710, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_138, 0).saturating_mul(k.into()))
+		Weight::from_parts(32_085_207, 8153)
+			.saturating_add(Weight::from_parts(20_577_486, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(940, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn report_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(44_136_949, 6075)
-			.saturating_add(Weight::from_parts(943_275, 0).saturating_mul(e.into()))
+		Weight::from_parts(28_236_928, 6075)
+			.saturating_add(Weight::from_parts(2_638_214, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(143_672_536, 8153)
-			.saturating_add(Weight::from_parts(100_642_022, 0).saturating_mul(e.into()))
+		Weight::from_parts(94_788_315, 8153)
+			.saturating_add(Weight::from_parts(74_732_731, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -477,8 +484,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn resolve_dispute(r: u32, ) -> Weight {
-		Weight::from_parts(16_022_756, 8153)
-			.saturating_add(Weight::from_parts(82_912_223, 0).saturating_mul(r.into()))
+		Weight::from_parts(88_772_000, 8153)
+			.saturating_add(Weight::from_parts(65_312_789, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -486,73 +493,73 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(r.into()))
 	}
 	fn add_authority() -> Weight {
-		Weight::from_parts(11_007_000, 1998)
+		Weight::from_parts(12_599_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_authority() -> Weight {
-		Weight::from_parts(14_822_000, 1998)
+		Weight::from_parts(12_799_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn allow_measurement() -> Weight {
-		Weight::from_parts(33_670_000, 3535)
+		Weight::from_parts(24_246_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn revoke_measurement() -> Weight {
-		Weight::from_parts(33_209_000, 3535)
+		Weight::from_parts(23_425_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register_enclave() -> Weight {
-		Weight::from_parts(172_836_000, 3974)
+		Weight::from_parts(137_064_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn receipt_attested() -> Weight {
-		Weight::from_parts(88_030_000, 3581)
+		Weight::from_parts(61_121_000, 3581)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn receipt_replicated() -> Weight {
-		Weight::from_parts(109_182_000, 46755)
+		Weight::from_parts(78_327_000, 46755)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn reveal() -> Weight {
-		Weight::from_parts(77_164_000, 41670)
+		Weight::from_parts(73_419_000, 41670)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(70_294_000, 6075)
+		Weight::from_parts(70_484_000, 6075)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn verdict_executors(e: u32, ) -> Weight {
-		Weight::from_parts(126_357_714, 24480)
-			.saturating_add(Weight::from_parts(89_022_860, 0).saturating_mul(e.into()))
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
+		Weight::from_parts(35_455_213, 6075)
+			.saturating_add(Weight::from_parts(83_838_964, 0).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn verdict_draw(s: u32, ) -> Weight {
-		Weight::from_parts(33_854_369, 6075)
-			.saturating_add(Weight::from_parts(767_766, 0).saturating_mul(s.into()))
+		Weight::from_parts(25_001_634, 6075)
+			.saturating_add(Weight::from_parts(506_929, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn verdict_quorum(r: u32, ) -> Weight {
-		Weight::from_parts(56_201_571, 11160)
-			.saturating_add(Weight::from_parts(213_952, 0).saturating_mul(r.into()))
+		Weight::from_parts(38_051_602, 11160)
+			.saturating_add(Weight::from_parts(352_474, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn verdict_reexecution(e: u32, ) -> Weight {
-		Weight::from_parts(125_367_016, 6196)
-			.saturating_add(Weight::from_parts(108_711_194, 0).saturating_mul(e.into()))
+		Weight::from_parts(76_874_197, 6196)
+			.saturating_add(Weight::from_parts(92_327_068, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -560,13 +567,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2984).saturating_mul(e.into()))
 	}
 	fn verdict_withheld() -> Weight {
-		Weight::from_parts(24_997_000, 6075)
+		Weight::from_parts(20_600_000, 6075)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_agenda(n: u32, ) -> Weight {
-		Weight::from_parts(15_359_387, 3497)
-			.saturating_add(Weight::from_parts(19_630_135, 0).saturating_mul(n.into()))
+		Weight::from_parts(11_637_000, 3497)
+			.saturating_add(Weight::from_parts(21_585_022, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))

@@ -65,70 +65,82 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollPosition` (r:1 w:1)
+	/// Proof: `Providers::DrawRollPosition` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollLen` (r:1 w:1)
+	/// Proof: `Providers::DrawRollLen` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRoll` (r:0 w:1)
+	/// Proof: `Providers::DrawRoll` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:0 w:1)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn bond() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `435`
-		//  Estimated: `3958`
-		// Minimum execution time: 92_357_000 picoseconds.
-		Weight::from_parts(95_592_000, 3958)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		//  Measured:  `601`
+		//  Estimated: `3974`
+		// Minimum execution time: 105_667_000 picoseconds.
+		Weight::from_parts(114_621_000, 3974)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `661`
-		//  Estimated: `3958`
-		// Minimum execution time: 90_784_000 picoseconds.
-		Weight::from_parts(94_901_000, 3958)
+		//  Measured:  `740`
+		//  Estimated: `3974`
+		// Minimum execution time: 91_485_000 picoseconds.
+		Weight::from_parts(95_582_000, 3974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollPosition` (r:1 w:1)
+	/// Proof: `Providers::DrawRollPosition` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollLen` (r:1 w:1)
+	/// Proof: `Providers::DrawRollLen` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRoll` (r:0 w:1)
+	/// Proof: `Providers::DrawRoll` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:0 w:1)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `905`
-		//  Estimated: `3958`
-		// Minimum execution time: 43_635_000 picoseconds.
-		Weight::from_parts(46_039_000, 3958)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		//  Measured:  `1058`
+		//  Estimated: `3974`
+		// Minimum execution time: 55_122_000 picoseconds.
+		Weight::from_parts(58_257_000, 3974)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
@@ -136,23 +148,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 16]`.
 	fn rebond(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `605 + c * (20 ±0)`
-		//  Estimated: `3958`
-		// Minimum execution time: 35_112_000 picoseconds.
-		Weight::from_parts(37_230_708, 3958)
-			// Standard Error: 2_062
-			.saturating_add(Weight::from_parts(105_023, 0).saturating_mul(c.into()))
+		//  Measured:  `664 + c * (20 ±0)`
+		//  Estimated: `3974`
+		// Minimum execution time: 34_932_000 picoseconds.
+		Weight::from_parts(38_513_662, 3974)
+			// Standard Error: 4_571
+			.saturating_add(Weight::from_parts(92_430, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Parameters` (r:1 w:0)
 	/// Proof: `Stake::Parameters` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
@@ -160,12 +172,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 16]`.
 	fn withdraw_unbonded(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `662 + c * (20 ±0)`
-		//  Estimated: `3958`
-		// Minimum execution time: 77_785_000 picoseconds.
-		Weight::from_parts(80_164_030, 3958)
-			// Standard Error: 2_101
-			.saturating_add(Weight::from_parts(135_385, 0).saturating_mul(c.into()))
+		//  Measured:  `741 + c * (20 ±0)`
+		//  Estimated: `3974`
+		// Minimum execution time: 79_588_000 picoseconds.
+		Weight::from_parts(82_079_139, 3974)
+			// Standard Error: 5_908
+			.saturating_add(Weight::from_parts(239_119, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -175,8 +187,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_548_000 picoseconds.
-		Weight::from_parts(6_230_000, 0)
+		// Minimum execution time: 5_639_000 picoseconds.
+		Weight::from_parts(6_290_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
@@ -186,27 +198,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollPosition` (r:1 w:1)
+	/// Proof: `Providers::DrawRollPosition` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollLen` (r:1 w:1)
+	/// Proof: `Providers::DrawRollLen` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Online` (r:1 w:1)
 	/// Proof: `Providers::Online` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Banned` (r:0 w:1)
 	/// Proof: `Providers::Banned` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRoll` (r:0 w:1)
+	/// Proof: `Providers::DrawRoll` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:0 w:1)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1329`
+		//  Measured:  `1502`
 		//  Estimated: `8799`
-		// Minimum execution time: 189_381_000 picoseconds.
-		Weight::from_parts(195_189_000, 8799)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+		// Minimum execution time: 204_123_000 picoseconds.
+		Weight::from_parts(211_464_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
 	}
 	/// Storage: `Stake::Ledgers` (r:1 w:1)
 	/// Proof: `Stake::Ledgers` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
@@ -214,8 +232,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `501`
 		//  Estimated: `3866`
-		// Minimum execution time: 9_844_000 picoseconds.
-		Weight::from_parts(11_046_000, 3866)
+		// Minimum execution time: 9_975_000 picoseconds.
+		Weight::from_parts(10_987_000, 3866)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -225,8 +243,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `501`
 		//  Estimated: `3866`
-		// Minimum execution time: 9_894_000 picoseconds.
-		Weight::from_parts(10_906_000, 3866)
+		// Minimum execution time: 10_015_000 picoseconds.
+		Weight::from_parts(11_206_000, 3866)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -237,77 +255,83 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::TotalStaked` (r:1 w:1)
 	/// Proof: `Stake::TotalStaked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Providers` (r:1 w:1)
-	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
+	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(509), added: 2984, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollPosition` (r:1 w:1)
+	/// Proof: `Providers::DrawRollPosition` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRollLen` (r:1 w:1)
+	/// Proof: `Providers::DrawRollLen` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::PriceIndex` (r:0 w:2)
 	/// Proof: `Providers::PriceIndex` (`max_values`: None, `max_size`: Some(135), added: 2610, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::DrawRoll` (r:0 w:1)
+	/// Proof: `Providers::DrawRoll` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::LivenessDeadlines` (r:0 w:1)
 	/// Proof: `Providers::LivenessDeadlines` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn slash_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1329`
+		//  Measured:  `1502`
 		//  Estimated: `8799`
-		// Minimum execution time: 177_804_000 picoseconds.
-		Weight::from_parts(185_625_000, 8799)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
+		// Minimum execution time: 187_508_000 picoseconds.
+		Weight::from_parts(195_020_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
 }
 
 // The same figures with ParityDB's weights, for tests and mocks.
 impl WeightInfo for () {
 	fn bond() -> Weight {
-		Weight::from_parts(95_592_000, 3958)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		Weight::from_parts(114_621_000, 3974)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(94_901_000, 3958)
+		Weight::from_parts(95_582_000, 3974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(46_039_000, 3958)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+		Weight::from_parts(58_257_000, 3974)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn rebond(c: u32, ) -> Weight {
-		Weight::from_parts(37_230_708, 3958)
-			.saturating_add(Weight::from_parts(105_023, 0).saturating_mul(c.into()))
+		Weight::from_parts(38_513_662, 3974)
+			.saturating_add(Weight::from_parts(92_430, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn withdraw_unbonded(c: u32, ) -> Weight {
-		Weight::from_parts(80_164_030, 3958)
-			.saturating_add(Weight::from_parts(135_385, 0).saturating_mul(c.into()))
+		Weight::from_parts(82_079_139, 3974)
+			.saturating_add(Weight::from_parts(239_119, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(6_230_000, 0)
+		Weight::from_parts(6_290_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(195_189_000, 8799)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(12_u64))
+		Weight::from_parts(211_464_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
+			.saturating_add(ParityDbWeight::get().writes(15_u64))
 	}
 	fn reserve_collateral() -> Weight {
-		Weight::from_parts(11_046_000, 3866)
+		Weight::from_parts(10_987_000, 3866)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn release_collateral() -> Weight {
-		Weight::from_parts(10_906_000, 3866)
+		Weight::from_parts(11_206_000, 3866)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn slash_collateral() -> Weight {
-		Weight::from_parts(185_625_000, 8799)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(10_u64))
+		Weight::from_parts(195_020_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(13_u64))
 	}
 }

@@ -14,6 +14,8 @@
 //! - [`sampling`]: how the chain draws the positions it checks.
 //! - [`opening`]: what a worker sends for a position, how the chain checks it, and the
 //!   worker-side [`Prover`] that builds it.
+//! - [`inference`]: integer-only neural-network layers, their commitments and the check of one
+//!   sampled element (the scheme of inference jobs; not yet a workload the chain accepts).
 //!
 //! Everything the runtime calls (verification) is free of panics: bad input is an error or
 //! `false`, never an abort of the block.
@@ -24,6 +26,7 @@
 
 extern crate alloc;
 
+pub mod inference;
 pub mod matrix;
 pub mod merkle;
 pub mod opening;
@@ -60,7 +63,7 @@ pub const MAX_PATH: u32 = 64;
 pub const MAX_ROW: u32 = 1 << 20;
 
 /// Reads the little-endian `u64` at `at` of a 32-byte hash. `at` is a constant at every call
-/// site (0 or 8), so the slice is always in bounds.
+/// site (0, 8 or 16), so the slice is always in bounds.
 fn u64_at(hash: &[u8; 32], at: usize) -> u64 {
 	let mut bytes = [0u8; 8];
 	bytes.copy_from_slice(&hash[at..at + 8]);

@@ -18,6 +18,10 @@ pub enum Domain {
 	B,
 	/// A chunk of a row of C (tag `b'C'`).
 	C,
+	/// A row of an inference tensor: an input batch or a layer's activations (tag `b'X'`).
+	X,
+	/// A column of a layer's weights with its bias (tag `b'W'`).
+	W,
 }
 
 impl Domain {
@@ -27,6 +31,8 @@ impl Domain {
 			Domain::A => b'A',
 			Domain::B => b'B',
 			Domain::C => b'C',
+			Domain::X => b'X',
+			Domain::W => b'W',
 		}
 	}
 }
